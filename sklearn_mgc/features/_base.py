@@ -1,0 +1,394 @@
+"""The shared machinery of every representation.
+
+:class:`BaseFeatures` turns a sequence of clips (paths or waveforms) into a float32 array:
+it validates the input, decodes and resamples each clip, asks the subclass for the clip's
+frames, caches them per clip, runs clips in parallel with joblib, shows progress, applies the
+error policy, and finally pools (``output="mean"``) or pads (``output="sequence"``) the frames.
+:class:`PretrainedFeatures` adds what neural encoders share: a model loaded in ``fit``, a device,
+and chunked, batched inference whose memory does not grow with the length of the track.
+
+Subclasses implement only the representation itself (see the hooks below).
+"""
+
+import numbers
+import os
+import warnings
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from .._cache import FeatureCache, clip_fingerprint
+from ..audio import AudioError, check_waveform, clip_name, load_audio, resample
+
+__all__ = ["BaseFeatures", "PretrainedFeatures"]
+
+# parameters that never change the frames computed for a clip
+_NOT_IN_CACHE_KEY = frozenset(
+    {"output", "n_jobs", "verbose", "cache_dir", "on_error", "device", "batch_size"}
+)
+
+
+def _is_path(clip):
+    return isinstance(clip, (str, os.PathLike))
+
+
+class BaseFeatures(TransformerMixin, BaseEstimator):
+    """Base class of the audio representations (not used directly).
+
+    A representation maps each clip to a matrix of frames ``(n_frames, n_features)``; this
+    class does everything around that. Common parameters, which every subclass exposes:
+
+    Parameters
+    ----------
+    output : {"mean", "sequence"}, default="mean"
+        ``"mean"``: the temporal mean over the clip's real frames, shape ``(n_clips,
+        n_features)``. ``"sequence"``: the frames, zero-padded or cropped to the number of
+        frames of ``duration`` seconds, shape ``(n_clips, n_frames, n_features)``.
+    sr : int
+        Sampling rate (Hz) of in-memory waveforms passed to ``transform``. Files are decoded
+        directly at the rate the representation works at.
+    duration : float or None, default=30.0
+        Seconds kept from the start of each clip (cropped, and padded in sequence output).
+        None keeps whole clips; sequence output is then padded to the longest clip of the call.
+    n_jobs : int or None, default=None
+        Clips processed in parallel with joblib (None: one, -1: all cores). Honours an active
+        :func:`joblib.parallel_backend`, such as Dask's.
+    cache_dir : str, os.PathLike, joblib.Memory or None, default=None
+        Folder of the per-clip cache. A clip's frames are computed once per set of parameters
+        that affect them; later calls (another CV fold, grid point or output) read them back.
+    verbose : int, default=0
+        Show a progress bar when > 0.
+    on_error : {"raise", "skip"}, default="raise"
+        What to do with a clip that cannot be used (unreadable, empty, non-finite, too short).
+        ``"raise"`` raises :class:`~sklearn_mgc.audio.AudioError` naming it; ``"skip"`` warns,
+        leaves its row out of the output and records it in ``skipped_``.
+
+    Attributes
+    ----------
+    n_features_out_ : int
+        Number of features per frame.
+    skipped_ : list of dict
+        Clips left out by the last ``transform`` with ``on_error="skip"``: each entry has
+        ``index`` (position in the input), ``clip`` (its name) and ``error``. Use
+        ``np.delete(y, [s["index"] for s in skipped_])`` to align labels with the output.
+    """
+
+    #: joblib's preferred backend for ``n_jobs``: processes for numpy code, threads for torch.
+    _prefer = "processes"
+    #: prefix of the mean output's feature names.
+    _feature_prefix = "feature"
+    #: bump when the frames a representation computes change, to invalidate old cache entries.
+    _cache_version = 1
+
+    # ----------------------------------------------------------------- hooks for subclasses
+    def _target_sr(self):
+        """Sampling rate the frames are computed at."""
+        return self.sr
+
+    def _fit_model(self):
+        """Load or prepare what ``_frames`` needs (called by ``fit``)."""
+
+    def _frames(self, y):  # pragma: no cover - abstract
+        """Return the float32 frames ``(n_frames, n_features)`` of the waveform ``y``."""
+        raise NotImplementedError
+
+    def _n_frames(self, n_samples):  # pragma: no cover - abstract
+        """Number of frames ``_frames`` returns for a waveform of ``n_samples`` samples."""
+        raise NotImplementedError
+
+    def _n_features(self):  # pragma: no cover - abstract
+        """Number of features per frame (once fitted)."""
+        raise NotImplementedError
+
+    def _check_params(self):
+        """Validate the subclass's own parameters (called by ``fit``); raise ValueError."""
+
+    def _cache_params(self):
+        """Parameters that change the frames, with the class and its cache version."""
+        params = {k: v for k, v in self.get_params(deep=False).items() if k not in _NOT_IN_CACHE_KEY}
+        return {"class": type(self).__name__, "version": self._cache_version, **params}
+
+    # ------------------------------------------------------------------- scikit-learn API
+    def fit(self, X, y=None):
+        """Check the parameters and load what the representation needs.
+
+        Parameters
+        ----------
+        X : sequence of clips or array-like of shape (n_clips, n_samples)
+            Only validated; representations learn nothing from the data.
+        y : ignored
+
+        Returns
+        -------
+        self : object
+        """
+        self._check_common_params()
+        self._check_params()
+        self._validate_clips(X, reset=True)
+        self._fit_model()
+        self.n_features_out_ = int(self._n_features())
+        return self
+
+    def transform(self, X):
+        """Compute the representation of each clip.
+
+        Parameters
+        ----------
+        X : sequence of clips or array-like of shape (n_clips, n_samples)
+            Each clip is a path to an audio file or a 1-D waveform sampled at ``sr``.
+
+        Returns
+        -------
+        features : ndarray of shape (n_clips, n_features) or (n_clips, n_frames, n_features)
+            float32; the first for ``output="mean"``, the second for ``output="sequence"``.
+            With ``on_error="skip"``, rows of skipped clips are left out (see ``skipped_``).
+        """
+        check_is_fitted(self, "n_features_out_")
+        clips = self._validate_clips(X, reset=False)
+        frames = self._compute(clips)
+        self.skipped_ = []
+        kept = []
+        for index, (clip, result) in enumerate(zip(clips, frames)):
+            if isinstance(result, AudioError):
+                self.skipped_.append({"index": index, "clip": clip_name(clip, index), "error": str(result)})
+            else:
+                kept.append(result)
+        if self.skipped_:
+            names = ", ".join(s["clip"] for s in self.skipped_[:5])
+            more = "" if len(self.skipped_) <= 5 else f" and {len(self.skipped_) - 5} more"
+            warnings.warn(
+                f"{type(self).__name__} skipped {len(self.skipped_)} of {len(clips)} clips "
+                f"({names}{more}); see .skipped_ for the reasons",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._assemble(kept)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the mean output's columns, such as ``"mel0"`` ... ``"mel79"``.
+
+        Parameters
+        ----------
+        input_features : ignored
+
+        Returns
+        -------
+        names : ndarray of shape (n_features,), dtype object
+        """
+        check_is_fitted(self, "n_features_out_")
+        if self.output != "mean":
+            raise ValueError("feature names describe the 2-D output; set output='mean'")
+        return np.asarray([f"{self._feature_prefix}{i}" for i in range(self.n_features_out_)], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+    # ------------------------------------------------------------------------ internals
+    def _check_common_params(self):
+        if self.output not in ("mean", "sequence"):
+            raise ValueError(f"output must be 'mean' or 'sequence', got {self.output!r}")
+        if self.on_error not in ("raise", "skip"):
+            raise ValueError(f"on_error must be 'raise' or 'skip', got {self.on_error!r}")
+        if self.duration is not None and not (
+            isinstance(self.duration, numbers.Real) and self.duration > 0
+        ):
+            raise ValueError(f"duration must be a positive number of seconds or None, got {self.duration!r}")
+        if not (isinstance(self.sr, numbers.Integral) and self.sr > 0):
+            raise ValueError(f"sr must be a positive integer (Hz), got {self.sr!r}")
+
+    def _validate_clips(self, X, *, reset):
+        """Return the clips as a list of paths and 1-D waveforms."""
+        if _is_path(X):
+            raise TypeError(
+                f"X must be a sequence of clips, got the single path {os.fspath(X)!r}; "
+                "wrap it in a list"
+            )
+        if hasattr(X, "shape") and len(getattr(X, "shape", ())) == 2 and not _is_object_array(X):
+            # a 2-D numeric array (or DataFrame): one waveform per row
+            if reset:
+                X = validate_data(self, X, dtype=np.float32, ensure_all_finite=False, reset=True)
+            else:
+                X = check_array(X, dtype=np.float32, ensure_all_finite=False)
+            return list(X)
+        if hasattr(X, "shape") and len(X.shape) > 2 and not _is_object_array(X):
+            raise ValueError(
+                f"X must be a sequence of clips or a 2-D array (n_clips, n_samples), "
+                f"got an array of shape {X.shape}"
+            )
+        try:
+            clips = list(X)
+        except TypeError:
+            raise TypeError(f"X must be a sequence of clips, got {type(X).__name__}") from None
+        if not clips:
+            raise ValueError("X holds no clips: 0 sample(s) given, at least 1 required")
+        out = []
+        for i, clip in enumerate(clips):
+            if _is_path(clip):
+                out.append(clip)
+            elif isinstance(clip, (bytes, dict)) or np.isscalar(clip):
+                raise TypeError(
+                    f"clip {i} must be a path or a 1-D waveform, got {type(clip).__name__}"
+                )
+            else:
+                out.append(np.asarray(clip))
+        return out
+
+    def _cache(self):
+        if self.cache_dir is None:
+            return None
+        return FeatureCache(self.cache_dir, type(self).__name__)
+
+    def _clip_frames(self, clip, index, cache, params):
+        """Frames of one clip, from the cache or computed; an AudioError is returned, not raised."""
+        try:
+            key = None
+            if cache is not None:
+                try:
+                    key = cache.key(clip_fingerprint(clip), params)
+                except OSError as exc:
+                    raise AudioError(f"cannot read {clip_name(clip, index)!r}: {exc}") from None
+                hit = cache.get(key)
+                if hit is not None:
+                    return hit
+            frames = self._frames(self._load(clip, index))
+            if frames.shape[0] == 0:
+                raise AudioError(f"{clip_name(clip, index)} is too short for {type(self).__name__}: no frames")
+            frames = np.ascontiguousarray(frames, dtype=np.float32)
+            if cache is not None:
+                cache.put(key, frames)
+            return frames
+        except AudioError as exc:
+            err = exc
+        if self.on_error == "raise":
+            raise err
+        return err
+
+    def _load(self, clip, index):
+        target = self._target_sr()
+        limit = None if self.duration is None else self.duration
+        if _is_path(clip):
+            return load_audio(clip, sr=target, duration=limit)
+        y = check_waveform(clip, name=clip_name(clip, index))
+        if limit is not None:
+            y = y[: int(round(limit * self.sr))]
+        return resample(y, orig_sr=self.sr, target_sr=target)
+
+    def _compute(self, clips):
+        cache = self._cache()
+        params = self._cache_params() if cache is not None else None
+        progress = _progress(len(clips), type(self).__name__, self.verbose)
+        if self.n_jobs in (None, 1):
+            results = []
+            for i, clip in enumerate(clips):
+                results.append(self._clip_frames(clip, i, cache, params))
+                progress.update()
+        else:
+            jobs = (delayed(self._clip_frames)(clip, i, cache, params) for i, clip in enumerate(clips))
+            results = []
+            for res in Parallel(n_jobs=self.n_jobs, prefer=self._prefer, return_as="generator")(jobs):
+                results.append(res)
+                progress.update()
+        progress.close()
+        return results
+
+    def _assemble(self, frames):
+        n_feat = self.n_features_out_
+        if self.output == "mean":
+            out = np.empty((len(frames), n_feat), dtype=np.float32)
+            for i, f in enumerate(frames):
+                out[i] = f.mean(axis=0, dtype=np.float64)
+            return out
+        if self.duration is not None:
+            n_frames = self._n_frames(int(round(self.duration * self._target_sr())))
+        else:
+            n_frames = max((f.shape[0] for f in frames), default=0)
+        out = np.zeros((len(frames), n_frames, n_feat), dtype=np.float32)
+        for i, f in enumerate(frames):
+            t = min(n_frames, f.shape[0])
+            out[i, :t] = f[:t]
+        return out
+
+
+class PretrainedFeatures(BaseFeatures):
+    """Base class of the pretrained neural encoders (not used directly).
+
+    Adds to :class:`BaseFeatures` the model loaded in ``fit`` (into ``model_``), ``device`` and
+    ``batch_size``, and chunked inference: each clip is cut into independent chunks of a fixed
+    length, which go through the model ``batch_size`` at a time under
+    :func:`torch.inference_mode`, so memory is bounded by ``batch_size`` chunks whatever the
+    track's length. Subclasses implement ``_fit_model`` (setting ``model_``, ``n_features_``,
+    ``model_sr_``), ``_chunking``, ``_embed`` and ``_n_frames``.
+    """
+
+    _prefer = "threads"
+
+    def _target_sr(self):
+        return self.model_sr_
+
+    def _n_features(self):
+        return self.n_features_
+
+    def _chunking(self):  # pragma: no cover - abstract
+        """Return ``(chunk_samples, min_last_samples)`` at the model's rate."""
+        raise NotImplementedError
+
+    def _embed(self, batch):  # pragma: no cover - abstract
+        """Map a float32 tensor ``(b, n)`` of equal-length chunks to ``(b, frames, n_features)``."""
+        raise NotImplementedError
+
+    def _cache_params(self):
+        params = super()._cache_params()
+        model = params.get("model")
+        if isinstance(model, (str, os.PathLike)) and os.path.exists(model):
+            st = os.stat(model)
+            params["model"] = [os.path.abspath(os.fspath(model)), st.st_size, st.st_mtime_ns]
+        return params
+
+    def _check_params(self):
+        if not (isinstance(self.batch_size, numbers.Integral) and self.batch_size > 0):
+            raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}")
+
+    def _frames(self, y):
+        import torch
+
+        chunk, min_last = self._chunking()
+        n_full = y.shape[0] // chunk
+        rest = y[n_full * chunk :]
+        pieces = []
+        with torch.inference_mode():
+            for start in range(0, n_full, self.batch_size):
+                stop = min(n_full, start + self.batch_size)
+                batch = torch.from_numpy(y[start * chunk : stop * chunk].reshape(stop - start, chunk))
+                emb = self._embed(batch.to(self.device))
+                pieces.append(emb.float().cpu().numpy().reshape(-1, emb.shape[-1]))
+            if rest.shape[0] > min_last:
+                emb = self._embed(torch.from_numpy(np.ascontiguousarray(rest))[None].to(self.device))
+                pieces.append(emb.float().cpu().numpy()[0])
+        if not pieces:
+            return np.zeros((0, self.n_features_), dtype=np.float32)
+        return np.concatenate(pieces, axis=0)
+
+
+def _is_object_array(X):
+    return getattr(X, "dtype", None) is not None and X.dtype == object
+
+
+class _NoProgress:
+    def update(self, n=1):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress(total, desc, verbose):
+    if not verbose or total <= 1:
+        return _NoProgress()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="clip")

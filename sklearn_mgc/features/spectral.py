@@ -1,0 +1,419 @@
+"""Spectral representations computed with librosa: log-mel, MFCC, CQT and magnitude spectrum.
+
+Frame rates are given in milliseconds (``hop_ms``, ``win_ms``) and converted to samples at
+``sr``; the defaults, 10 ms hop and 25 ms window, are those of the reference study. All frames
+are centred (librosa's ``center=True``), so a waveform of ``n`` samples gives
+``1 + n // hop_length`` frames.
+"""
+
+import numbers
+
+import librosa
+import numpy as np
+
+from ._base import BaseFeatures
+
+__all__ = ["MelFeatures", "MFCCFeatures", "CQTFeatures", "SpectrumFeatures"]
+
+
+class _SpectralFeatures(BaseFeatures):
+    """Frame arithmetic shared by the librosa representations."""
+
+    def _hop_length(self):
+        """Hop in samples at ``sr``."""
+        return max(1, int(round(self.hop_ms * self.sr / 1000)))
+
+    def _win_length(self):
+        """Window in samples at ``sr``."""
+        return max(1, int(round(self.win_ms * self.sr / 1000)))
+
+    def _fft_size(self):
+        """FFT size: ``n_fft``, or the next power of two of the window."""
+        if self.n_fft is not None:
+            return int(self.n_fft)
+        return int(2 ** np.ceil(np.log2(self._win_length())))
+
+    def _check_params(self):
+        for name in ("hop_ms", "win_ms"):
+            value = getattr(self, name, 1.0)
+            if not (isinstance(value, numbers.Real) and value > 0):
+                raise ValueError(f"{name} must be a positive number of milliseconds, got {value!r}")
+        if not hasattr(self, "n_fft"):
+            return
+        n_fft = self.n_fft
+        if n_fft is None and not hasattr(self, "win_ms"):
+            raise ValueError("n_fft must be a positive integer, got None")
+        if n_fft is not None and not (isinstance(n_fft, numbers.Integral) and n_fft > 0):
+            raise ValueError(f"n_fft must be a positive integer or None, got {n_fft!r}")
+        if hasattr(self, "win_ms") and self._win_length() > self._fft_size():
+            raise ValueError(
+                f"the window ({self.win_ms} ms = {self._win_length()} samples) is longer than n_fft={self._fft_size()}"
+            )
+
+    def _n_frames(self, n_samples):
+        return 1 + n_samples // self._hop_length()
+
+    def _mel_kwargs(self):
+        return dict(
+            sr=self.sr,
+            n_fft=self._fft_size(),
+            hop_length=self._hop_length(),
+            win_length=self._win_length(),
+            n_mels=self.n_mels,
+            fmin=self.fmin,
+            fmax=self.fmax,
+        )
+
+
+class MelFeatures(_SpectralFeatures):
+    """Log-mel spectrogram (80 bands by default), in decibels.
+
+    Each frame is ``10 * log10(max(S, 1e-10))`` of the mel power spectrogram, an absolute scale
+    (no per-clip reference), so frames of different clips are comparable.
+
+    Parameters
+    ----------
+    output : {"mean", "sequence"}, default="mean"
+        ``(n_clips, n_mels)`` temporal mean, or ``(n_clips, n_frames, n_mels)`` frames.
+    sr : int, default=22050
+        Sampling rate of the analysis; files are decoded at this rate and in-memory waveforms
+        must be sampled at it.
+    duration : float or None, default=30.0
+        Seconds kept per clip; sequence output has ``1 + int(duration * sr) // hop_length``
+        frames. None keeps whole clips.
+    n_mels : int, default=80
+        Number of mel bands.
+    hop_ms, win_ms : float, default=10.0 and 25.0
+        Hop and window length in milliseconds.
+    n_fft : int or None, default=None
+        FFT size; None takes the next power of two of the window (1024 at 22050 Hz).
+    fmin : float, default=0.0
+    fmax : float or None, default=None
+        Band edges in Hz (None: ``sr / 2``).
+    n_jobs, cache_dir, verbose, on_error
+        See :class:`~sklearn_mgc.features.BaseFeatures`.
+
+    Attributes
+    ----------
+    n_features_out_ : int
+        ``n_mels``.
+    skipped_ : list of dict
+        Clips left out by the last ``transform`` (``on_error="skip"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mgc import MelFeatures
+    >>> X = np.random.default_rng(0).standard_normal((2, 22050)).astype(np.float32)
+    >>> MelFeatures().fit_transform(X).shape
+    (2, 80)
+    >>> MelFeatures(output="sequence", duration=1.0).fit_transform(X).shape
+    (2, 101, 80)
+    """
+
+    _feature_prefix = "mel"
+
+    def __init__(
+        self,
+        *,
+        output="mean",
+        sr=22050,
+        duration=30.0,
+        n_mels=80,
+        hop_ms=10.0,
+        win_ms=25.0,
+        n_fft=None,
+        fmin=0.0,
+        fmax=None,
+        n_jobs=None,
+        cache_dir=None,
+        verbose=0,
+        on_error="raise",
+    ):
+        self.output = output
+        self.sr = sr
+        self.duration = duration
+        self.n_mels = n_mels
+        self.hop_ms = hop_ms
+        self.win_ms = win_ms
+        self.n_fft = n_fft
+        self.fmin = fmin
+        self.fmax = fmax
+        self.n_jobs = n_jobs
+        self.cache_dir = cache_dir
+        self.verbose = verbose
+        self.on_error = on_error
+
+    def _n_features(self):
+        return self.n_mels
+
+    def _frames(self, y):
+        S = librosa.feature.melspectrogram(y=y, **self._mel_kwargs())
+        return librosa.power_to_db(S, ref=1.0, amin=1e-10, top_db=None).T
+
+
+class MFCCFeatures(_SpectralFeatures):
+    """MFCCs with their deltas: 60 = 20 MFCC + delta + delta-delta by default.
+
+    Parameters
+    ----------
+    output : {"mean", "sequence"}, default="mean"
+        ``(n_clips, n_mfcc * (1 + delta_order))`` temporal mean, or the frames.
+    sr : int, default=22050
+    duration : float or None, default=30.0
+    n_mfcc : int, default=20
+        Cepstral coefficients per frame.
+    delta_order : {0, 1, 2}, default=2
+        Append the first (1) or first and second (2) time derivatives, computed with
+        :func:`librosa.feature.delta` over ``delta_width`` frames.
+    delta_width : int, default=9
+        Odd window of the derivative (shortened for clips with fewer frames).
+    n_mels : int, default=128
+        Mel bands the MFCCs are computed from.
+    hop_ms, win_ms : float, default=10.0 and 25.0
+    n_fft : int or None, default=None
+    fmin : float, default=0.0
+    fmax : float or None, default=None
+    n_jobs, cache_dir, verbose, on_error
+        See :class:`~sklearn_mgc.features.BaseFeatures`.
+
+    Attributes
+    ----------
+    n_features_out_ : int
+        ``n_mfcc * (1 + delta_order)``.
+    skipped_ : list of dict
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mgc import MFCCFeatures
+    >>> X = np.random.default_rng(0).standard_normal((3, 22050)).astype(np.float32)
+    >>> MFCCFeatures().fit_transform(X).shape
+    (3, 60)
+    """
+
+    _feature_prefix = "mfcc"
+
+    def __init__(
+        self,
+        *,
+        output="mean",
+        sr=22050,
+        duration=30.0,
+        n_mfcc=20,
+        delta_order=2,
+        delta_width=9,
+        n_mels=128,
+        hop_ms=10.0,
+        win_ms=25.0,
+        n_fft=None,
+        fmin=0.0,
+        fmax=None,
+        n_jobs=None,
+        cache_dir=None,
+        verbose=0,
+        on_error="raise",
+    ):
+        self.output = output
+        self.sr = sr
+        self.duration = duration
+        self.n_mfcc = n_mfcc
+        self.delta_order = delta_order
+        self.delta_width = delta_width
+        self.n_mels = n_mels
+        self.hop_ms = hop_ms
+        self.win_ms = win_ms
+        self.n_fft = n_fft
+        self.fmin = fmin
+        self.fmax = fmax
+        self.n_jobs = n_jobs
+        self.cache_dir = cache_dir
+        self.verbose = verbose
+        self.on_error = on_error
+
+    def _check_params(self):
+        super()._check_params()
+        if self.delta_order not in (0, 1, 2):
+            raise ValueError(f"delta_order must be 0, 1 or 2, got {self.delta_order!r}")
+        if not (isinstance(self.delta_width, numbers.Integral) and self.delta_width >= 3 and self.delta_width % 2):
+            raise ValueError(f"delta_width must be an odd integer >= 3, got {self.delta_width!r}")
+
+    def _n_features(self):
+        return self.n_mfcc * (1 + self.delta_order)
+
+    def _frames(self, y):
+        M = librosa.feature.mfcc(y=y, n_mfcc=self.n_mfcc, **self._mel_kwargs())
+        parts = [M]
+        if self.delta_order:
+            n = M.shape[1]
+            width = min(self.delta_width, n if n % 2 else n - 1)
+            for order in range(1, self.delta_order + 1):
+                if width >= 3:
+                    parts.append(librosa.feature.delta(M, width=width, order=order))
+                else:  # too few frames for a derivative
+                    parts.append(np.zeros_like(M))
+        return np.concatenate(parts, axis=0).T
+
+
+class CQTFeatures(_SpectralFeatures):
+    """Constant-Q transform magnitude in decibels (84 bins = 7 octaves from C1 by default).
+
+    Parameters
+    ----------
+    output : {"mean", "sequence"}, default="mean"
+        ``(n_clips, n_bins)`` temporal mean, or the frames.
+    sr : int, default=22050
+    duration : float or None, default=30.0
+    n_bins : int, default=84
+    bins_per_octave : int, default=12
+    fmin : float or None, default=None
+        Lowest bin's frequency in Hz (None: C1, about 32.7 Hz).
+    hop_ms : float, default=10.0
+        Hop in milliseconds. librosa computes the CQT faster when the hop in samples is a
+        multiple of ``2 ** (n_octaves - 1)``; ``hop_ms=10.16`` gives 224 samples at 22050 Hz
+        and runs about five times faster than the exact 10 ms.
+    n_jobs, cache_dir, verbose, on_error
+        See :class:`~sklearn_mgc.features.BaseFeatures`.
+
+    Attributes
+    ----------
+    n_features_out_ : int
+        ``n_bins``.
+    skipped_ : list of dict
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mgc import CQTFeatures
+    >>> X = np.random.default_rng(0).standard_normal((2, 22050)).astype(np.float32)
+    >>> CQTFeatures().fit_transform(X).shape
+    (2, 84)
+    """
+
+    _feature_prefix = "cqt"
+
+    def __init__(
+        self,
+        *,
+        output="mean",
+        sr=22050,
+        duration=30.0,
+        n_bins=84,
+        bins_per_octave=12,
+        fmin=None,
+        hop_ms=10.0,
+        n_jobs=None,
+        cache_dir=None,
+        verbose=0,
+        on_error="raise",
+    ):
+        self.output = output
+        self.sr = sr
+        self.duration = duration
+        self.n_bins = n_bins
+        self.bins_per_octave = bins_per_octave
+        self.fmin = fmin
+        self.hop_ms = hop_ms
+        self.n_jobs = n_jobs
+        self.cache_dir = cache_dir
+        self.verbose = verbose
+        self.on_error = on_error
+
+    def _check_params(self):
+        super()._check_params()
+        fmin = librosa.note_to_hz("C1") if self.fmin is None else self.fmin
+        top = fmin * 2 ** ((self.n_bins - 1) / self.bins_per_octave)
+        if top >= self.sr / 2:
+            raise ValueError(
+                f"n_bins={self.n_bins} from fmin={fmin:.1f} Hz reaches {top:.0f} Hz, above the "
+                f"Nyquist frequency of sr={self.sr}"
+            )
+
+    def _n_features(self):
+        return self.n_bins
+
+    def _frames(self, y):
+        C = np.abs(
+            librosa.cqt(
+                y,
+                sr=self.sr,
+                hop_length=self._hop_length(),
+                fmin=self.fmin,
+                n_bins=self.n_bins,
+                bins_per_octave=self.bins_per_octave,
+            )
+        )
+        return librosa.amplitude_to_db(C, ref=1.0, amin=1e-5, top_db=None).T
+
+
+class SpectrumFeatures(_SpectralFeatures):
+    """Magnitude spectrum (2049 bins for ``n_fft=4096``), frame by frame over the whole clip.
+
+    With ``output="mean"`` this is the clip's average magnitude spectrum. (The reference study
+    took one FFT of the first 4096 samples, 0.19 s of each clip; here every frame counts.)
+
+    Parameters
+    ----------
+    output : {"mean", "sequence"}, default="mean"
+        ``(n_clips, n_fft // 2 + 1)`` temporal mean, or the frames. Sequence output is large:
+        a 30 s clip at the default hop takes 3001 x 2049 float32, about 25 MB.
+    sr : int, default=22050
+    duration : float or None, default=30.0
+    n_fft : int, default=4096
+        FFT size, also the Hann window's length.
+    hop_ms : float, default=10.0
+    log : bool, default=False
+        Return ``log1p`` of the magnitude instead of the magnitude.
+    n_jobs, cache_dir, verbose, on_error
+        See :class:`~sklearn_mgc.features.BaseFeatures`.
+
+    Attributes
+    ----------
+    n_features_out_ : int
+        ``n_fft // 2 + 1``.
+    skipped_ : list of dict
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mgc import SpectrumFeatures
+    >>> X = np.random.default_rng(0).standard_normal((2, 22050)).astype(np.float32)
+    >>> SpectrumFeatures().fit_transform(X).shape
+    (2, 2049)
+    """
+
+    _feature_prefix = "spectrum"
+
+    def __init__(
+        self,
+        *,
+        output="mean",
+        sr=22050,
+        duration=30.0,
+        n_fft=4096,
+        hop_ms=10.0,
+        log=False,
+        n_jobs=None,
+        cache_dir=None,
+        verbose=0,
+        on_error="raise",
+    ):
+        self.output = output
+        self.sr = sr
+        self.duration = duration
+        self.n_fft = n_fft
+        self.hop_ms = hop_ms
+        self.log = log
+        self.n_jobs = n_jobs
+        self.cache_dir = cache_dir
+        self.verbose = verbose
+        self.on_error = on_error
+
+    def _n_features(self):
+        return self._fft_size() // 2 + 1
+
+    def _frames(self, y):
+        S = np.abs(librosa.stft(y, n_fft=self._fft_size(), hop_length=self._hop_length()))
+        if self.log:
+            S = np.log1p(S)
+        return S.T
