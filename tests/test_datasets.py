@@ -1,11 +1,36 @@
 """Tests of sklearn_mgc.datasets: make_genre_clips, load_gtzan and the splits."""
 
+import io
+import os
+import warnings
+from collections import Counter
+from pathlib import Path
+from urllib.error import URLError
+
 import numpy as np
 import pytest
+import soundfile as sf
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
 
-from sklearn_mgc.datasets import GENRES, make_genre_clips
+from sklearn_mgc.datasets import (
+    GENRES,
+    get_data_home,
+    load_gtzan,
+    make_genre_clips,
+    train_valid_test_split,
+)
+from sklearn_mgc.datasets import gtzan as gtzan_module
+
+SHARED = Path(__file__).parents[1].parent / "shared" / "data"
+GTZAN_MINI = Path(os.environ.get("SKLEARN_MGC_GTZAN_MINI", SHARED / "gtzan-mini"))
+SPLITS_DIR = SHARED / "gtzan-splits" / "fault-filtered"
+GTZAN_GENRES = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop",
+                "reggae", "rock"]
+
+needs_mini = pytest.mark.skipif(not GTZAN_MINI.is_dir(), reason="gtzan-mini data not available")
+needs_splits = pytest.mark.skipif(not (SPLITS_DIR / "train_filtered.txt").is_file(),
+                                  reason="fault-filtered split lists not available")
 
 
 # --------------------------------------------------------------------------------------
@@ -87,3 +112,278 @@ def test_make_genre_clips_not_separable_by_loudness(synthetic_data):
         score = cross_val_score(RandomForestClassifier(100, random_state=0), feat[:, None], y,
                                 cv=cv).mean()
         assert score < 0.4
+
+
+# --------------------------------------------------------------------------------------
+# load_gtzan
+# --------------------------------------------------------------------------------------
+def _write_tree(root, genres=("blues", "jazz", "rock"), n=3, ext="wav", sr=8000):
+    for g in genres:
+        (root / g).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            t = np.arange(sr // 10) / sr
+            sf.write(root / g / f"{g}.{i:05d}.{ext}", 0.1 * np.sin(2 * np.pi * 440 * t), sr)
+
+
+def test_load_gtzan_kaggle_layout_with_corrupt_file(tmp_path):
+    _write_tree(tmp_path / "genres_original")
+    corrupt = tmp_path / "genres_original" / "jazz" / "jazz.00054.wav"
+    corrupt.write_bytes(b"RIFF\x00\x00\x00\x00WAVEgarbage" * 3)
+    (tmp_path / "genres_original" / "jazz" / "notes.txt").write_text("not audio")
+    (tmp_path / "genres_original" / "jazz" / "._jazz.00000.wav").write_bytes(b"mac junk")
+    with pytest.warns(UserWarning, match="jazz.00054.wav"):
+        data = load_gtzan(tmp_path)
+    assert data.filenames.dtype == object and data.target.dtype == object
+    assert len(data.filenames) == 9
+    assert str(corrupt) not in set(data.filenames)
+    assert [p for p, _ in data.skipped] == [str(corrupt)]
+    assert isinstance(data.skipped[0][1], str) and data.skipped[0][1]
+    assert list(data.target_names) == ["blues", "jazz", "rock"]
+    assert list(data.target) == ["blues"] * 3 + ["jazz"] * 3 + ["rock"] * 3
+    for f, t in zip(data.filenames, data.target):
+        assert Path(f).is_file() and Path(f).parent.name == t
+    assert data.root == str(tmp_path / "genres_original")
+    assert "GTZAN" in data.DESCR
+    assert "split" not in data
+    # pointing at the genre folders directly gives the same listing
+    with pytest.warns(UserWarning, match="jazz.00054.wav"):
+        direct = load_gtzan(tmp_path / "genres_original")
+    np.testing.assert_array_equal(direct.filenames, data.filenames)
+    # without checks, the corrupt file stays in
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        unchecked = load_gtzan(tmp_path, check_files=False)
+    assert len(unchecked.filenames) == 10 and unchecked.skipped == []
+
+
+def test_load_gtzan_original_au_layout(tmp_path):
+    _write_tree(tmp_path / "genres", genres=("classical", "metal"), n=2, ext="au")
+    data = load_gtzan(str(tmp_path))
+    assert [Path(f).name for f in data.filenames] == [
+        "classical.00000.au", "classical.00001.au", "metal.00000.au", "metal.00001.au"]
+    assert list(data.target) == ["classical", "classical", "metal", "metal"]
+    assert data.skipped == []
+    info = sf.info(data.filenames[0])
+    assert info.format == "AU"
+
+
+def test_load_gtzan_any_genre_tree(tmp_path):
+    _write_tree(tmp_path, genres=("a",), n=2, ext="flac")
+    _write_tree(tmp_path, genres=("b",), n=2, ext="ogg")
+    (tmp_path / "b" / "B.00009.WAV").write_bytes(b"")  # empty, upper-case extension
+    with pytest.warns(UserWarning, match="B.00009.WAV"):
+        data = load_gtzan(tmp_path)
+    assert list(data.target) == ["a", "a", "b", "b"]
+    assert {Path(f).suffix for f in data.filenames} == {".flac", ".ogg"}
+
+
+def test_load_gtzan_not_found(tmp_path):
+    missing = tmp_path / "nowhere"
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        load_gtzan(missing)
+    (tmp_path / "empty" / "jazz").mkdir(parents=True)
+    (tmp_path / "empty" / "jazz" / "readme.txt").write_text("x")
+    with pytest.raises(FileNotFoundError, match="No audio files found in .*empty"):
+        load_gtzan(tmp_path / "empty")
+    f = tmp_path / "file.wav"
+    f.write_bytes(b"")
+    with pytest.raises(FileNotFoundError, match="not a folder"):
+        load_gtzan(f)
+
+
+def test_load_gtzan_bad_split(tmp_path):
+    _write_tree(tmp_path, n=1)
+    with pytest.raises(ValueError, match="split"):
+        load_gtzan(tmp_path, split="artist")
+
+
+@needs_mini
+def test_load_gtzan_mini():
+    data = load_gtzan(GTZAN_MINI)
+    assert len(data.filenames) == 60
+    assert list(data.target_names) == GTZAN_GENRES
+    assert Counter(data.target) == {g: 6 for g in GTZAN_GENRES}
+    assert data.skipped == []
+    for f, t in zip(data.filenames, data.target):
+        assert Path(f).name.startswith(t + ".")
+
+
+def _listed(split_dir):
+    """{(genre, number): partition} parsed independently of the loader."""
+    out = {}
+    for name in ("train", "valid", "test"):
+        for line in (Path(split_dir) / f"{name}_filtered.txt").read_text().split():
+            genre, file = line.split("/")
+            out[(genre, int(file.split(".")[1]))] = name
+    return out
+
+
+@needs_mini
+@needs_splits
+def test_load_gtzan_mini_fault_filtered():
+    listed = _listed(SPLITS_DIR)
+    with pytest.warns(UserWarning, match="missing"):
+        data = load_gtzan(GTZAN_MINI, split="fault-filtered", splits_dir=SPLITS_DIR)
+    keys = [(t, int(Path(f).name.split(".")[1])) for f, t in zip(data.filenames, data.target)]
+    full = load_gtzan(GTZAN_MINI)
+    all_keys = [(t, int(Path(f).name.split(".")[1])) for f, t in zip(full.filenames, full.target)]
+    expected = [k for k in all_keys if k in listed]
+    assert 0 < len(expected) < 60
+    assert keys == expected
+    assert list(data.split) == [listed[k] for k in keys]
+    assert data.split.dtype == object and set(data.split) <= {"train", "valid", "test"}
+    # the parent folder of the split lists is accepted too
+    with pytest.warns(UserWarning, match="missing"):
+        again = load_gtzan(GTZAN_MINI, split="fault-filtered", splits_dir=SPLITS_DIR.parent)
+    np.testing.assert_array_equal(again.filenames, data.filenames)
+
+
+@needs_splits
+def test_load_gtzan_fault_filtered_full_tree(tmp_path):
+    # a fake full GTZAN (Kaggle layout, empty files, so no decoding check)
+    for g in GTZAN_GENRES:
+        (tmp_path / "genres_original" / g).mkdir(parents=True)
+        for i in range(100):
+            (tmp_path / "genres_original" / g / f"{g}.{i:05d}.wav").touch()
+    data = load_gtzan(tmp_path, split="fault-filtered", splits_dir=SPLITS_DIR,
+                      check_files=False)
+    assert Counter(data.split) == {"train": 443, "valid": 197, "test": 290}
+    assert len(data.filenames) == len(data.target) == 930
+    listed = _listed(SPLITS_DIR)
+    for f, t, s in zip(data.filenames, data.target, data.split):
+        assert listed[(t, int(Path(f).name.split(".")[1]))] == s
+    # a listed clip that is absent is reported, the rest kept
+    (tmp_path / "genres_original" / "jazz" / "jazz.00054.wav").unlink()
+    with pytest.warns(UserWarning, match="jazz.00054"):
+        data = load_gtzan(tmp_path, split="fault-filtered", splits_dir=SPLITS_DIR,
+                          check_files=False)
+    assert len(data.filenames) == 929
+
+
+_FAKE_LISTS = {
+    "train": "blues/blues.00000.au\nblues/blues.00001.au\njazz/jazz.00000.au\n",
+    "valid": "blues/blues.00002.au\n",
+    "test": "jazz/jazz.00001.au\n",
+}
+
+
+class _Response(io.BytesIO):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def test_fault_filtered_download_and_cache(tmp_path, monkeypatch):
+    _write_tree(tmp_path / "gtzan" / "genres", genres=("blues", "jazz"), n=3, ext="au")
+    urls = []
+
+    def fake_urlopen(url, timeout=None):
+        urls.append(url)
+        name = url.rsplit("/", 1)[1].replace("_filtered.txt", "")
+        return _Response(_FAKE_LISTS[name].encode())
+
+    monkeypatch.setattr(gtzan_module, "urlopen", fake_urlopen)
+    home = tmp_path / "home"
+    with pytest.warns(UserWarning, match="missing"):  # jazz.00000 is absent from the tree
+        (tmp_path / "gtzan" / "genres" / "jazz" / "jazz.00000.au").unlink()
+        data = load_gtzan(tmp_path / "gtzan", split="fault-filtered", data_home=home)
+    assert len(urls) == 3
+    assert all("jordipons/sklearn-audio-transfer-learning" in u for u in urls)
+    cache = home / "gtzan_splits" / "fault-filtered"
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "test_filtered.txt", "train_filtered.txt", "valid_filtered.txt"]
+    assert [Path(f).name for f in data.filenames] == [
+        "blues.00000.au", "blues.00001.au", "blues.00002.au", "jazz.00001.au"]
+    assert list(data.split) == ["train", "train", "valid", "test"]
+
+    # second call: read from the cache, no network
+    def failing_urlopen(url, timeout=None):
+        raise AssertionError("no download expected")
+
+    monkeypatch.setattr(gtzan_module, "urlopen", failing_urlopen)
+    with pytest.warns(UserWarning, match="missing"):
+        again = load_gtzan(tmp_path / "gtzan", split="fault-filtered", data_home=home)
+    np.testing.assert_array_equal(again.split, data.split)
+
+
+def test_fault_filtered_download_failure(tmp_path, monkeypatch):
+    _write_tree(tmp_path / "gtzan", n=1)
+
+    def offline(url, timeout=None):
+        raise URLError("no network")
+
+    monkeypatch.setattr(gtzan_module, "urlopen", offline)
+    with pytest.raises(OSError, match="splits_dir") as excinfo:
+        load_gtzan(tmp_path / "gtzan", split="fault-filtered", data_home=tmp_path / "home")
+    assert "train_filtered.txt" in str(excinfo.value)
+    assert not list((tmp_path / "home" / "gtzan_splits" / "fault-filtered").iterdir())
+    with pytest.raises(OSError, match="download_if_missing"):
+        load_gtzan(tmp_path / "gtzan", split="fault-filtered", data_home=tmp_path / "home",
+                   download_if_missing=False)
+
+
+def test_splits_dir_errors(tmp_path):
+    _write_tree(tmp_path / "gtzan", n=1)
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / "train_filtered.txt").write_text("blues/blues.00000.au\n")
+    with pytest.raises(FileNotFoundError, match="valid_filtered.txt"):
+        load_gtzan(tmp_path / "gtzan", split="fault-filtered", splits_dir=lists)
+    (lists / "valid_filtered.txt").write_text("this is not a clip\n")
+    (lists / "test_filtered.txt").write_text("jazz/jazz.00000.au\n")
+    with pytest.raises(ValueError, match="valid_filtered.txt"):
+        load_gtzan(tmp_path / "gtzan", split="fault-filtered", splits_dir=lists)
+
+
+def test_get_data_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKLEARN_MGC_DATA", str(tmp_path / "from_env"))
+    assert get_data_home() == str(tmp_path / "from_env")
+    assert (tmp_path / "from_env").is_dir()
+    assert get_data_home(tmp_path / "explicit") == str(tmp_path / "explicit")
+    monkeypatch.delenv("SKLEARN_MGC_DATA")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert get_data_home() == str(tmp_path / "sklearn_mgc_data")
+
+
+# --------------------------------------------------------------------------------------
+# train_valid_test_split
+# --------------------------------------------------------------------------------------
+def test_train_valid_test_split_study_proportions():
+    y = np.repeat(GTZAN_GENRES, 100).astype(object)
+    files = np.array([f"{g}.{i:05d}.wav" for g in GTZAN_GENRES for i in range(100)], dtype=object)
+    f_tr, f_va, f_te, y_tr, y_va, y_te = train_valid_test_split(files, y, stratify=y)
+    assert (len(f_tr), len(f_va), len(f_te)) == (720, 180, 100)
+    assert Counter(y_te) == {g: 10 for g in GTZAN_GENRES}
+    assert Counter(y_va) == {g: 18 for g in GTZAN_GENRES}
+    # a partition of the data, with the rows of every array kept together
+    assert sorted(np.concatenate([f_tr, f_va, f_te])) == sorted(files)
+    for f, t in zip(np.concatenate([f_tr, f_va, f_te]), np.concatenate([y_tr, y_va, y_te])):
+        assert f.startswith(t + ".")
+    # the study's two train_test_split calls with random_state=28
+    rest_f, te_f, rest_y, _ = train_test_split(files, y, test_size=0.1, stratify=y,
+                                               random_state=28)
+    tr_f, va_f = train_test_split(rest_f, test_size=0.2, stratify=rest_y, random_state=28)
+    np.testing.assert_array_equal(f_te, te_f)
+    np.testing.assert_array_equal(f_tr, tr_f)
+    np.testing.assert_array_equal(f_va, va_f)
+
+
+def test_train_valid_test_split_options():
+    X = np.arange(100).reshape(50, 2)
+    a = train_valid_test_split(X, random_state=0)
+    b = train_valid_test_split(X, random_state=0)
+    c = train_valid_test_split(X, random_state=1)
+    assert len(a) == 3
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+    assert not np.array_equal(a[2], c[2])
+    tr, va, te = train_valid_test_split(X, test_size=10, valid_size=8, shuffle=False)
+    assert (len(tr), len(va), len(te)) == (32, 8, 10)
+    np.testing.assert_array_equal(te, X[40:])
+    lst = list(range(20))
+    tr, va, te = train_valid_test_split(lst)
+    assert sorted(tr + va + te) == lst
+    with pytest.raises(ValueError, match="at least one array"):
+        train_valid_test_split()

@@ -1,0 +1,474 @@
+"""The GTZAN music genre dataset: file listing, the fault-filtered split, the study's split.
+
+GTZAN (Tzanetakis & Cook, 2002) is not downloaded by this module: it carries no
+licence and its distribution is up to the user. :func:`load_gtzan` lists a copy
+found on disk, in the original layout (``genres/<genre>/<genre>.NNNNN.au``), the
+layout of the widely used Kaggle copy (``genres_original/<genre>/<genre>.NNNNN.wav``)
+or any ``<genre>/<file>`` tree of audio files. Only the small, public lists of the
+fault-filtered split are fetched from the network (and cached), as scikit-learn's
+``fetch_*`` functions do.
+"""
+
+import os
+import re
+import warnings
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.utils import Bunch
+
+__all__ = ["get_data_home", "load_gtzan", "train_valid_test_split", "AUDIO_EXTENSIONS"]
+
+#: File extensions (lower case, without the dot) that :func:`load_gtzan` lists.
+AUDIO_EXTENSIONS = ("wav", "au", "flac", "ogg", "mp3")
+
+_SPLIT_NAMES = ("train", "valid", "test")
+_FAULT_FILTERED_URL = (
+    "https://raw.githubusercontent.com/jordipons/sklearn-audio-transfer-learning/"
+    "master/data/index/GTZAN/{}_filtered.txt"
+)
+_FAULT_FILTERED_SOURCE = (
+    "https://github.com/jordipons/sklearn-audio-transfer-learning/tree/master/data/index/GTZAN"
+)
+_CLIP_RE = re.compile(r"^(?P<genre>[A-Za-z0-9_-]+?)[._-]?(?P<number>\d+)$")
+
+_DESCR = """\
+.. _gtzan_dataset:
+
+GTZAN music genre dataset
+-------------------------
+
+**Data Set Characteristics:**
+
+    :Number of clips: 1,000 (100 per genre)
+    :Number of classes: 10 (blues, classical, country, disco, hiphop, jazz,
+        metal, pop, reggae, rock)
+    :Clip length: about 30 s
+    :Audio: mono, 22,050 Hz, 16 bit (Sun .au in the original, .wav in the Kaggle copy)
+
+GTZAN was collected by George Tzanetakis in 2000-2001 from CDs, radio and
+microphone recordings, and is the most used dataset of music genre
+recognition. It has known faults (Sturm, 2013): repeated clips, clips of the
+same artist in several folds (artist effect), mislabellings and distortions.
+The Kaggle copy's ``jazz.00054.wav`` cannot be decoded.
+
+The *fault-filtered* split of Kereliuk, Sturm and Larsen (2015) keeps 930 clips
+(443 train / 197 validation / 290 test), with no artist in two partitions and
+the repeated, distorted and mislabelled clips removed. Its lists are published in
+the public repository jordipons/sklearn-audio-transfer-learning
+(``data/index/GTZAN/{train,valid,test}_filtered.txt``).
+
+The dataset has no licence; use it for research only.
+
+.. topic:: References
+
+    - G. Tzanetakis and P. Cook, "Musical genre classification of audio signals",
+      IEEE Transactions on Speech and Audio Processing, 10(5), 2002.
+    - B. L. Sturm, "The GTZAN dataset: its contents, its faults, their effects on
+      evaluation, and future use", arXiv:1306.1461, 2013.
+    - C. Kereliuk, B. L. Sturm and J. Larsen, "Deep learning and music adversaries",
+      IEEE Transactions on Multimedia, 17(11), 2015.
+"""
+
+
+def get_data_home(data_home=None):
+    """Return the folder where sklearn_mgc caches downloaded data.
+
+    Like :func:`sklearn.datasets.get_data_home`: by default the folder named by
+    the environment variable ``SKLEARN_MGC_DATA``, else ``~/sklearn_mgc_data``.
+    The folder is created if it does not exist.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        The folder to use. ``None`` takes the default described above.
+
+    Returns
+    -------
+    data_home : str
+        The path of the data folder, with ``~`` expanded.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn_mgc.datasets import get_data_home
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     get_data_home(tmp) == tmp
+    True
+    """
+    if data_home is None:
+        data_home = os.environ.get("SKLEARN_MGC_DATA", os.path.join("~", "sklearn_mgc_data"))
+    data_home = os.path.expanduser(os.fspath(data_home))
+    os.makedirs(data_home, exist_ok=True)
+    return data_home
+
+
+def _clip_key(genre, name):
+    """``(genre, number)`` of a clip such as ``blues.00012.wav``, or None."""
+    stem = Path(name).name
+    for ext in AUDIO_EXTENSIONS:
+        if stem.lower().endswith("." + ext):
+            stem = stem[: -len(ext) - 1]
+            break
+    m = _CLIP_RE.match(stem)
+    if m is None:
+        return None
+    return genre.lower(), int(m.group("number"))
+
+
+def _find_root(path):
+    """The folder whose subfolders are the genres."""
+    candidates = [path / "genres_original", path / "genres",
+                  path / "Data" / "genres_original", path / "data" / "genres_original", path]
+    for root in candidates:
+        if root.is_dir() and any(_audio_files(d) for d in _subdirs(root)):
+            return root
+    return None
+
+
+def _subdirs(root):
+    return sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+
+
+def _audio_files(folder):
+    return sorted(
+        f for f in folder.iterdir()
+        if f.is_file() and not f.name.startswith(".")
+        and f.suffix[1:].lower() in AUDIO_EXTENSIONS
+    )
+
+
+def _check_file(filename):
+    """None if ``filename`` decodes, else the reason it does not."""
+    import soundfile as sf
+
+    try:
+        with sf.SoundFile(filename) as f:
+            if f.frames == 0:
+                return "the file holds no audio frames"
+            data = f.read(frames=min(f.frames, 4096), dtype="float32")
+        if data.size == 0:
+            return "no audio could be read"
+        if not np.isfinite(data).all():
+            return "the audio holds non-finite values"
+    except Exception as exc:  # soundfile raises several error types
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# The fault-filtered split lists
+# --------------------------------------------------------------------------------------
+def _parse_split_list(text, source):
+    keys = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.replace("\\", "/").split("/")
+        key = _clip_key(parts[-2], parts[-1]) if len(parts) >= 2 else None
+        if key is None:
+            raise ValueError(
+                f"Line {lineno} of {source} is not of the form '<genre>/<genre>.NNNNN.<ext>': "
+                f"{line!r}."
+            )
+        keys.append(key)
+    if not keys:
+        raise ValueError(f"The split list {source} is empty.")
+    return keys
+
+
+def _read_split_dir(folder):
+    folder = Path(folder)
+    if not (folder / "train_filtered.txt").is_file() and \
+            (folder / "fault-filtered" / "train_filtered.txt").is_file():
+        folder = folder / "fault-filtered"
+    lists = {}
+    for name in _SPLIT_NAMES:
+        f = folder / f"{name}_filtered.txt"
+        if not f.is_file():
+            raise FileNotFoundError(
+                f"splits_dir {str(folder)!r} must hold train_filtered.txt, valid_filtered.txt and "
+                f"test_filtered.txt; {str(f)!r} is missing."
+            )
+        lists[name] = _parse_split_list(f.read_text(encoding="utf-8"), str(f))
+    return lists
+
+
+def _fetch_fault_filtered(data_home, download_if_missing):
+    """The three lists, from the cache under ``data_home`` or downloaded into it."""
+    cache = Path(get_data_home(data_home)) / "gtzan_splits" / "fault-filtered"
+    if all((cache / f"{n}_filtered.txt").is_file() for n in _SPLIT_NAMES):
+        return _read_split_dir(cache)
+    if not download_if_missing:
+        raise OSError(
+            f"The fault-filtered split lists are not cached in {str(cache)!r} and "
+            "download_if_missing=False. Pass splits_dir=<folder holding train_filtered.txt, "
+            "valid_filtered.txt and test_filtered.txt>."
+        )
+    cache.mkdir(parents=True, exist_ok=True)
+    texts = {}
+    for name in _SPLIT_NAMES:
+        url = _FAULT_FILTERED_URL.format(name)
+        try:
+            with urlopen(url, timeout=30) as response:
+                texts[name] = response.read().decode("utf-8")
+            _parse_split_list(texts[name], url)
+        except (URLError, OSError, ValueError, UnicodeDecodeError) as exc:
+            raise OSError(
+                f"Could not download the fault-filtered GTZAN split list {url} ({exc}). "
+                f"Download train_filtered.txt, valid_filtered.txt and test_filtered.txt from "
+                f"{_FAULT_FILTERED_SOURCE} into a folder and pass it as splits_dir=..., "
+                f"or put them in {str(cache)!r}."
+            ) from exc
+    for name, text in texts.items():  # atomic writes: no half-written list is ever cached
+        target = cache / f"{name}_filtered.txt"
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    return _read_split_dir(cache)
+
+
+# --------------------------------------------------------------------------------------
+# Loader
+# --------------------------------------------------------------------------------------
+def load_gtzan(path, *, split=None, splits_dir=None, data_home=None, check_files=True,
+               download_if_missing=True):
+    """List the clips of a GTZAN copy on disk, with their genres.
+
+    The audio itself is not loaded: the file names go straight into a
+    representation (``MFCCFeatures`` and the others accept paths), which decodes
+    and caches each clip.
+
+    Recognised layouts (``path`` may point at the folder above the genre
+    folders):
+
+    - Kaggle: ``path/genres_original/<genre>/<genre>.NNNNN.wav``
+      (also ``path/Data/genres_original/...``, as the Kaggle archive unpacks);
+    - original: ``path/genres/<genre>/<genre>.NNNNN.au``;
+    - any ``path/<genre>/<file>`` tree of audio files (extensions
+      ``wav``, ``au``, ``flac``, ``ogg``, ``mp3``).
+
+    Read the full description of the dataset in the ``DESCR`` field.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Folder holding the dataset.
+    split : {None, "fault-filtered"}, default=None
+        ``None`` lists every clip. ``"fault-filtered"`` keeps only the 930 clips
+        of the artist-filtered split of Kereliuk, Sturm and Larsen (2015) and
+        says in the ``split`` field which partition each belongs to. Clips are
+        matched by genre and number, not by file extension. Listed clips that
+        are missing (or unreadable) are reported in a warning.
+    splits_dir : str or path-like, default=None
+        Folder holding ``train_filtered.txt``, ``valid_filtered.txt`` and
+        ``test_filtered.txt`` (directly or in a ``fault-filtered`` subfolder).
+        ``None`` takes them from the cache under ``data_home``, downloading them
+        from the public repository jordipons/sklearn-audio-transfer-learning
+        on first use. Only used with ``split="fault-filtered"``.
+    data_home : str or path-like, default=None
+        The cache folder, see :func:`get_data_home`. The lists are cached in
+        ``data_home/gtzan_splits/fault-filtered/``.
+    check_files : bool, default=True
+        Open every file and decode its first samples; files that fail are left
+        out with a warning that names them and are listed in ``skipped``.
+        Takes about a millisecond per file.
+    download_if_missing : bool, default=True
+        If False, raise an :class:`OSError` instead of downloading missing
+        split lists.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with the fields:
+
+        filenames : ndarray of shape (n_clips,), dtype object
+            Path (str) of every clip, sorted by genre then file name.
+        target : ndarray of shape (n_clips,), dtype object
+            Genre name of every clip (the name of its folder).
+        target_names : ndarray of shape (n_genres,), dtype object
+            The sorted genre names.
+        split : ndarray of shape (n_clips,), dtype object
+            Only with ``split="fault-filtered"``: ``"train"``, ``"valid"`` or
+            ``"test"`` for every clip.
+        skipped : list of (str, str)
+            ``(path, reason)`` of every unreadable file left out.
+        root : str
+            The folder whose subfolders are the genres.
+        DESCR : str
+            Description of the dataset.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist or holds no audio file in a recognised layout.
+    OSError
+        If the fault-filtered lists must be downloaded and cannot be.
+
+    See Also
+    --------
+    train_valid_test_split : The reference study's stratified train / validation / test split.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np, soundfile as sf
+    >>> from sklearn_mgc.datasets import load_gtzan
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> for genre in ["jazz", "rock"]:
+    ...     (tmp / "genres_original" / genre).mkdir(parents=True)
+    ...     for i in range(2):
+    ...         sf.write(tmp / "genres_original" / genre / f"{genre}.{i:05d}.wav",
+    ...                  np.zeros(2205), 22050)
+    >>> data = load_gtzan(tmp)
+    >>> data.filenames.shape
+    (4,)
+    >>> list(data.target)
+    ['jazz', 'jazz', 'rock', 'rock']
+    >>> list(data.target_names)
+    ['jazz', 'rock']
+    """
+    path = Path(os.fspath(path)).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"GTZAN folder {str(path)!r} does not exist.")
+    if not path.is_dir():
+        raise FileNotFoundError(f"GTZAN path {str(path)!r} is not a folder.")
+    if split not in (None, "fault-filtered"):
+        raise ValueError(f"split must be None or 'fault-filtered', got {split!r}.")
+
+    root = _find_root(path)
+    if root is None:
+        raise FileNotFoundError(
+            f"No audio files found in {str(path)!r}: expected "
+            f"{str(path / 'genres_original')}/<genre>/<genre>.NNNNN.wav (Kaggle), "
+            f"{str(path / 'genres')}/<genre>/<genre>.NNNNN.au (original), or "
+            f"<genre>/<file> folders of {'/'.join(AUDIO_EXTENSIONS)} files."
+        )
+
+    filenames, target = [], []
+    for genre_dir in _subdirs(root):
+        for f in _audio_files(genre_dir):
+            filenames.append(str(f))
+            target.append(genre_dir.name)
+
+    skipped = []
+    if check_files:
+        keep = []
+        for f in filenames:
+            reason = _check_file(f)
+            keep.append(reason is None)
+            if reason is not None:
+                skipped.append((f, reason))
+        if skipped:
+            warnings.warn(
+                f"load_gtzan: {len(skipped)} unreadable audio file(s) left out: "
+                + "; ".join(f"{f} ({r})" for f, r in skipped),
+                UserWarning, stacklevel=2,
+            )
+        filenames = [f for f, k in zip(filenames, keep) if k]
+        target = [t for t, k in zip(target, keep) if k]
+
+    extra = {}
+    if split == "fault-filtered":
+        lists = (_read_split_dir(splits_dir) if splits_dir is not None
+                 else _fetch_fault_filtered(data_home, download_if_missing))
+        part_of = {key: name for name in _SPLIT_NAMES for key in lists[name]}
+        keys = [_clip_key(t, f) for f, t in zip(filenames, target)]
+        keep = [k in part_of for k in keys]
+        found = {k for k in keys if k in part_of}
+        missing = [f"{g}.{n:05d}" for name in _SPLIT_NAMES for g, n in lists[name]
+                   if (g, n) not in found]
+        if missing:
+            shown = ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")
+            warnings.warn(
+                f"load_gtzan: {len(missing)} of the {len(part_of)} clips of the fault-filtered "
+                f"split are missing or unreadable in {str(root)!r}: {shown}",
+                UserWarning, stacklevel=2,
+            )
+        extra["split"] = np.array([part_of[k] for k, ok in zip(keys, keep) if ok], dtype=object)
+        filenames = [f for f, ok in zip(filenames, keep) if ok]
+        target = [t for t, ok in zip(target, keep) if ok]
+
+    return Bunch(
+        filenames=np.array(filenames, dtype=object),
+        target=np.array(target, dtype=object),
+        target_names=np.array(sorted(set(target)), dtype=object),
+        skipped=skipped,
+        root=str(root),
+        DESCR=_DESCR,
+        **extra,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# The reference study's split
+# --------------------------------------------------------------------------------------
+def train_valid_test_split(*arrays, stratify=None, test_size=0.1, valid_size=0.2,
+                           shuffle=True, random_state=28):
+    """Split arrays into train, validation and test subsets, as the reference study did.
+
+    The study held out a stratified 10 % of the clips for the final evaluation
+    (``test``), then split the rest 80/20 into ``train`` and ``valid``, both
+    times with :func:`sklearn.model_selection.train_test_split` and
+    ``random_state=28``. Pass ``stratify=y`` to reproduce it.
+
+    Parameters
+    ----------
+    *arrays : sequence of indexables with the same length
+        Lists, numpy arrays, scipy-sparse matrices or pandas dataframes.
+    stratify : array-like of shape (n_samples,), default=None
+        Class labels to stratify both splits by (the study: the genres).
+        ``None`` splits without stratification.
+    test_size : float or int, default=0.1
+        Fraction (float) or number (int) of all samples held out as test set.
+    valid_size : float or int, default=0.2
+        Fraction (float) or number (int) of the *remaining* samples used as
+        validation set.
+    shuffle : bool, default=True
+        Shuffle before splitting; must be True when stratifying.
+    random_state : int, RandomState instance or None, default=28
+        Seed of both splits; 28 is the study's.
+
+    Returns
+    -------
+    splitting : list of length 3 * len(arrays)
+        ``train``, ``valid`` and ``test`` of every input array in turn:
+        ``a_train, a_valid, a_test, b_train, b_valid, b_test, ...``.
+
+    See Also
+    --------
+    sklearn.model_selection.train_test_split : The two-way split this applies twice.
+    load_gtzan : With ``split="fault-filtered"``, the artist-filtered split of GTZAN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mgc.datasets import train_valid_test_split
+    >>> X = np.arange(200).reshape(100, 2)
+    >>> y = np.repeat(["jazz", "rock"], 50)
+    >>> X_tr, X_va, X_te, y_tr, y_va, y_te = train_valid_test_split(X, y, stratify=y)
+    >>> len(y_tr), len(y_va), len(y_te)
+    (72, 18, 10)
+    >>> int((y_te == "jazz").sum())
+    5
+    """
+    if not arrays:
+        raise ValueError("train_valid_test_split needs at least one array.")
+    if stratify is not None:
+        arrays = arrays + (stratify,)
+    first = train_test_split(*arrays, test_size=test_size, shuffle=shuffle,
+                             stratify=stratify, random_state=random_state)
+    rest, test = first[0::2], first[1::2]
+    strat_rest = rest[-1] if stratify is not None else None
+    second = train_test_split(*rest, test_size=valid_size, shuffle=shuffle,
+                              stratify=strat_rest, random_state=random_state)
+    train, valid = second[0::2], second[1::2]
+    n = len(arrays) - (stratify is not None)
+    out = []
+    for i in range(n):
+        out.extend([train[i], valid[i], test[i]])
+    return out
