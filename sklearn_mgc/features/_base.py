@@ -15,6 +15,7 @@ import os
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -70,7 +71,8 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
     n_features_out_ : int
         Number of features per frame.
     skipped_ : list of dict
-        Clips left out by the last ``transform`` with ``on_error="skip"``: each entry has
+        Clips left out by the last ``transform`` with ``on_error="skip"`` (empty after ``fit``,
+        and never changed by ``transform`` with ``on_error="raise"``): each entry has
         ``index`` (position in the input), ``clip`` (its name) and ``error``. Use
         ``np.delete(y, [s["index"] for s in skipped_])`` to align labels with the output.
     """
@@ -129,6 +131,7 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
         self._validate_clips(X, reset=True)
         self._fit_model()
         self.n_features_out_ = int(self._n_features())
+        self.skipped_ = []
         return self
 
     def transform(self, X):
@@ -148,23 +151,23 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_features_out_")
         clips = self._validate_clips(X, reset=False)
         frames = self._compute(clips)
-        self.skipped_ = []
-        kept = []
-        for index, (clip, result) in enumerate(zip(clips, frames)):
-            if isinstance(result, AudioError):
-                self.skipped_.append({"index": index, "clip": clip_name(clip, index), "error": str(result)})
-            else:
-                kept.append(result)
-        if self.skipped_:
-            names = ", ".join(s["clip"] for s in self.skipped_[:5])
-            more = "" if len(self.skipped_) <= 5 else f" and {len(self.skipped_) - 5} more"
+        skipped = [
+            {"index": i, "clip": clip_name(clip, i), "error": str(result)}
+            for i, (clip, result) in enumerate(zip(clips, frames))
+            if isinstance(result, AudioError)
+        ]
+        if self.on_error == "skip":
+            self.skipped_ = skipped
+        if skipped:
+            names = ", ".join(s["clip"] for s in skipped[:5])
+            more = "" if len(skipped) <= 5 else f" and {len(skipped) - 5} more"
             warnings.warn(
-                f"{type(self).__name__} skipped {len(self.skipped_)} of {len(clips)} clips "
+                f"{type(self).__name__} skipped {len(skipped)} of {len(clips)} clips "
                 f"({names}{more}); see .skipped_ for the reasons",
                 UserWarning,
                 stacklevel=2,
             )
-        return self._assemble(kept)
+        return self._assemble([f for f in frames if not isinstance(f, AudioError)])
 
     def get_feature_names_out(self, input_features=None):
         """Names of the mean output's columns, such as ``"mel0"`` ... ``"mel79"``.
@@ -208,18 +211,35 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
                 f"X must be a sequence of clips, got the single path {os.fspath(X)!r}; "
                 "wrap it in a list"
             )
-        if hasattr(X, "shape") and len(getattr(X, "shape", ())) == 2 and not _is_object_array(X):
-            # a 2-D numeric array (or DataFrame): one waveform per row
-            if reset:
-                X = validate_data(self, X, dtype=np.float32, ensure_all_finite=False, reset=True)
-            else:
-                X = check_array(X, dtype=np.float32, ensure_all_finite=False)
-            return list(X)
-        if hasattr(X, "shape") and len(X.shape) > 2 and not _is_object_array(X):
-            raise ValueError(
-                f"X must be a sequence of clips or a 2-D array (n_clips, n_samples), "
-                f"got an array of shape {X.shape}"
+        if sp.issparse(X):
+            raise TypeError(
+                "sparse input is not supported: X must be a sequence of clips or a dense 2-D "
+                "array (n_clips, n_samples)"
             )
+        if not isinstance(X, (list, tuple)) and hasattr(X, "__array__"):
+            arr = np.asarray(X)
+            if arr.ndim == 2 and arr.dtype == object and arr.shape[1] == 1:
+                X = arr[:, 0]  # a one-column table of paths
+            elif arr.ndim == 2:
+                # one waveform per row
+                finite = self.on_error == "raise"
+                if reset:
+                    X = validate_data(self, X, dtype=np.float32, ensure_all_finite=finite)
+                else:
+                    X = check_array(X, dtype=np.float32, ensure_all_finite=finite)
+                return list(X)
+            elif arr.ndim == 1 and arr.dtype != object:
+                raise ValueError(
+                    "X is a 1-D numeric array, but X must be a sequence of clips. Reshape your "
+                    "data: for a single waveform pass [y] or y.reshape(1, -1)"
+                )
+            elif arr.ndim != 1:
+                raise ValueError(
+                    "X must be a sequence of clips or a 2-D array (n_clips, n_samples), "
+                    f"got an array of shape {arr.shape}"
+                )
+            else:
+                X = arr
         try:
             clips = list(X)
         except TypeError:
@@ -230,10 +250,8 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
         for i, clip in enumerate(clips):
             if _is_path(clip):
                 out.append(clip)
-            elif isinstance(clip, (bytes, dict)) or np.isscalar(clip):
-                raise TypeError(
-                    f"clip {i} must be a path or a 1-D waveform, got {type(clip).__name__}"
-                )
+            elif isinstance(clip, (bytes, dict)) or np.ndim(clip) == 0:
+                raise TypeError(f"clip {i} must be a path or a 1-D waveform, got {type(clip).__name__}")
             else:
                 out.append(np.asarray(clip))
         return out

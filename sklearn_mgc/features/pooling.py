@@ -2,7 +2,7 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 
 __all__ = ["TemporalMean"]
 
@@ -24,7 +24,7 @@ class TemporalMean(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     n_features_in_ : int
-        Features per frame seen in ``fit`` (1 for a 2-D input, a univariate sequence).
+        Features per frame seen in ``fit``.
 
     Examples
     --------
@@ -42,45 +42,33 @@ class TemporalMean(TransformerMixin, BaseEstimator):
         self.ignore_padding = ignore_padding
 
     def _as_3d(self, X, reset):
-        X = np.asarray(X) if not hasattr(X, "shape") else X
-        if getattr(X, "ndim", 2) == 3:
-            X = check_array(X, allow_nd=True, dtype=(np.float32, np.float64))
-            if reset:
-                self.n_features_in_ = X.shape[2]
-            elif X.shape[2] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {X.shape[2]} features per frame, but TemporalMean was fitted with "
-                    f"{self.n_features_in_}"
-                )
-            return X
-        # 2-D input: (n, T) univariate sequences
-        X = check_array(X, dtype=(np.float32, np.float64))
-        if reset:
-            self.n_features_in_ = 1
-        elif self.n_features_in_ != 1:
+        X = check_array(X, allow_nd=True, dtype=(np.float32, np.float64))
+        if X.ndim != 3:
             raise ValueError(
-                f"X is 2-D (univariate sequences), but TemporalMean was fitted on "
-                f"{self.n_features_in_} features per frame"
+                f"TemporalMean expects sequences of shape (n, n_frames, n_features), got an array "
+                f"of shape {X.shape}; use a representation's output='sequence'"
             )
-        return X[:, :, None]
+        if reset:
+            self.n_features_in_ = X.shape[2]
+        elif X.shape[2] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[2]} features per frame, but TemporalMean was fitted with {self.n_features_in_}"
+            )
+        return X
 
     def fit(self, X, y=None):
         """Record the number of features per frame.
 
         Parameters
         ----------
-        X : array-like of shape (n, n_frames, n_features) or (n, n_frames)
+        X : array-like of shape (n, n_frames, n_features)
         y : ignored
 
         Returns
         -------
         self : object
         """
-        if getattr(X, "ndim", np.ndim(X)) != 3:
-            validate_data(self, X, dtype=(np.float32, np.float64), reset=True)
-            self.n_features_in_ = 1
-        else:
-            self._as_3d(X, reset=True)
+        self._as_3d(X, reset=True)
         return self
 
     def transform(self, X):
@@ -88,7 +76,7 @@ class TemporalMean(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n, n_frames, n_features) or (n, n_frames)
+        X : array-like of shape (n, n_frames, n_features)
 
         Returns
         -------
@@ -122,6 +110,7 @@ class TemporalMean(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags

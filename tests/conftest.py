@@ -1,0 +1,31 @@
+"""Shared test fixtures: paths to the real data and fixtures beside the checkout.
+
+The real GTZAN clips and the EnCodecMAE reference outputs live in ``../shared`` next to the
+repository (or where the environment variables below point) and are never copied into it;
+tests that need them skip when they are absent.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+GTZAN_MINI = Path(os.environ.get("SKLEARN_MGC_GTZAN_MINI", SHARED / "data" / "gtzan-mini"))
+GTZAN_SPLITS = Path(os.environ.get("SKLEARN_MGC_GTZAN_SPLITS", SHARED / "data" / "gtzan-splits" / "fault-filtered"))
+ENCODECMAE_FIXTURES = Path(os.environ.get("SKLEARN_MGC_ENCODECMAE_FIXTURES", SHARED / "fixtures" / "encodecmae"))
+
+
+@pytest.fixture(scope="session")
+def gtzan_mini():
+    """Folder of the 60 real GTZAN clips (Kaggle layout); skips when absent."""
+    if not (GTZAN_MINI / "genres_original").is_dir():
+        pytest.skip(f"real GTZAN clips not found at {GTZAN_MINI}")
+    return GTZAN_MINI
+
+
+@pytest.fixture(scope="session")
+def gtzan_files(gtzan_mini):
+    """Sorted list of (path, genre) of the real clips."""
+    files = sorted((gtzan_mini / "genres_original").glob("*/*.wav"))
+    return [(str(f), f.parent.name) for f in files]

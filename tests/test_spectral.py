@@ -1,0 +1,274 @@
+import os
+import pickle
+import warnings
+
+import librosa
+import numpy as np
+import pytest
+import soundfile as sf
+from joblib import Memory
+from sklearn.base import clone
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import Pipeline
+
+import sklearn_mgc.features._base as base_module
+from sklearn_mgc import CQTFeatures, MelFeatures, MFCCFeatures, SpectrumFeatures, TemporalMean
+from sklearn_mgc.audio import AudioError
+
+SR = 22050
+ALL = [MelFeatures, MFCCFeatures, CQTFeatures, SpectrumFeatures]
+N_FEATURES = {MelFeatures: 80, MFCCFeatures: 60, CQTFeatures: 84, SpectrumFeatures: 2049}
+
+
+@pytest.fixture(scope="module")
+def waves():
+    rng = np.random.default_rng(0)
+    t = np.arange(SR) / SR
+    return np.stack([np.sin(2 * np.pi * f * t) + 0.05 * rng.standard_normal(SR) for f in (220, 440, 880)]).astype(
+        np.float32
+    )
+
+
+@pytest.fixture
+def wav_files(tmp_path, waves):
+    paths = []
+    for i, y in enumerate(waves):
+        path = tmp_path / f"clip{i}.wav"
+        sf.write(path, y, SR, subtype="FLOAT")
+        paths.append(str(path))
+    return paths
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_shapes_and_dtype(cls, waves):
+    mean = cls(duration=1.0).fit_transform(waves)
+    assert mean.shape == (3, N_FEATURES[cls]) and mean.dtype == np.float32
+    seq = cls(output="sequence", duration=1.0).fit_transform(waves)
+    hop = int(round(0.010 * SR))
+    assert seq.shape == (3, 1 + SR // hop, N_FEATURES[cls]) and seq.dtype == np.float32
+    assert np.isfinite(seq).all()
+    # mean output is the mean of the real frames
+    np.testing.assert_allclose(seq.mean(axis=1), mean, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_short_clips_are_padded_and_excluded_from_the_mean(cls, waves):
+    short = list(waves[:, : SR // 2])
+    est = cls(output="sequence", duration=1.0).fit(short)
+    seq = est.transform(short)
+    n_real = 1 + (SR // 2) // int(round(0.010 * SR))
+    assert seq.shape[1] == 1 + SR // int(round(0.010 * SR))
+    assert np.all(seq[:, n_real:] == 0)
+    mean = est.set_params(output="mean").transform(short)
+    np.testing.assert_allclose(mean, seq[:, :n_real].mean(axis=1), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(TemporalMean().fit_transform(seq), mean, rtol=1e-4, atol=1e-4)
+
+
+def test_mel_matches_librosa(waves):
+    y = waves[0]
+    ref = librosa.power_to_db(
+        librosa.feature.melspectrogram(y=y, sr=SR, n_fft=1024, hop_length=220, win_length=551, n_mels=80),
+        ref=1.0,
+        top_db=None,
+    ).T
+    got = MelFeatures(output="sequence", duration=1.0).fit_transform([y])[0]
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-4)
+
+
+def test_mfcc_deltas_and_spectrum_magnitude(waves):
+    y = waves[1]
+    got = MFCCFeatures(output="sequence", duration=1.0).fit_transform([y])[0]
+    mfcc = librosa.feature.mfcc(y=y, sr=SR, n_mfcc=20, n_fft=1024, hop_length=220, win_length=551)
+    np.testing.assert_allclose(got[:, :20], mfcc.T, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(got[:, 20:40], librosa.feature.delta(mfcc).T, rtol=1e-4, atol=1e-3)
+    assert MFCCFeatures(delta_order=0).fit_transform([y]).shape == (1, 20)
+    spec = SpectrumFeatures(duration=1.0).fit_transform([y])[0]
+    # a 440 Hz tone peaks in the bin nearest 440 Hz
+    assert abs(np.argmax(spec) * SR / 4096 - 440) < SR / 4096
+
+
+def test_whole_clip_spectrum_not_just_the_start():
+    # the first 0.19 s are silent: a study-style single FFT would see nothing
+    y = np.zeros(SR, dtype=np.float32)
+    y[SR // 2 :] = np.sin(2 * np.pi * 1000 * np.arange(SR // 2) / SR)
+    spec = SpectrumFeatures().fit_transform([y])[0]
+    assert abs(np.argmax(spec) * SR / 4096 - 1000) < SR / 4096
+
+
+def test_files_equal_arrays(waves, wav_files):
+    a = MelFeatures(duration=1.0).fit_transform(wav_files)
+    b = MelFeatures(duration=1.0).fit_transform(waves)
+    np.testing.assert_allclose(a, b, atol=1e-3)
+
+
+def test_files_are_resampled(tmp_path, waves):
+    path = tmp_path / "hi.wav"
+    sf.write(path, librosa.resample(waves[0], orig_sr=SR, target_sr=44100), 44100)
+    a = MelFeatures(duration=1.0).fit_transform([str(path)])[0]
+    b = MelFeatures(duration=1.0).fit_transform(waves[:1])[0]
+    strong = b > b.max() - 30  # the bands that hold the tone, not the band-limited noise floor
+    assert strong.sum() >= 5
+    np.testing.assert_allclose(a[strong], b[strong], atol=0.5)
+
+
+def test_input_forms(waves, wav_files):
+    est = MelFeatures(duration=1.0).fit(waves)
+    ref = est.transform(waves)
+    np.testing.assert_allclose(est.transform(list(waves)), ref)
+    np.testing.assert_allclose(est.transform(np.array(list(waves), dtype=object)), ref)
+    mixed = est.transform([wav_files[0], waves[1]])
+    assert mixed.shape == (2, 80)
+    with pytest.raises(TypeError, match="single path"):
+        est.transform(wav_files[0])
+    with pytest.raises(ValueError, match="Reshape"):
+        est.transform(waves[0])
+    with pytest.raises(TypeError, match="clip 1"):
+        est.transform([waves[0], 3.0])
+    with pytest.raises(ValueError, match="no clips"):
+        est.transform([])
+
+
+def test_bad_parameters(waves):
+    with pytest.raises(ValueError, match="output"):
+        MelFeatures(output="median").fit(waves)
+    with pytest.raises(ValueError, match="on_error"):
+        MelFeatures(on_error="ignore").fit(waves)
+    with pytest.raises(ValueError, match="duration"):
+        MelFeatures(duration=-1).fit(waves)
+    with pytest.raises(ValueError, match="hop_ms"):
+        MFCCFeatures(hop_ms=0).fit(waves)
+    with pytest.raises(ValueError, match="window"):
+        MelFeatures(n_fft=256).fit(waves)
+    with pytest.raises(ValueError, match="Nyquist"):
+        CQTFeatures(n_bins=200).fit(waves)
+    with pytest.raises(ValueError, match="delta_order"):
+        MFCCFeatures(delta_order=3).fit(waves)
+
+
+def test_on_error_raise_names_the_file(wav_files, tmp_path):
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"not audio at all")
+    est = MelFeatures(duration=1.0).fit(wav_files)
+    with pytest.raises(AudioError, match="broken.wav"):
+        est.transform([wav_files[0], str(bad)])
+    with pytest.raises(AudioError, match="nothere.wav"):
+        est.transform([str(tmp_path / "nothere.wav")])
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_on_error_skip_reports_and_keeps_the_rest(wav_files, tmp_path, waves, n_jobs):
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"not audio at all")
+    est = MelFeatures(duration=1.0, on_error="skip", n_jobs=n_jobs).fit(wav_files)
+    with pytest.warns(UserWarning, match="skipped 2 of 5 clips.*broken.wav"):
+        out = est.transform([wav_files[0], str(bad), wav_files[1], np.full(100, np.nan), wav_files[2]])
+    assert out.shape == (3, 80)
+    np.testing.assert_allclose(out, MelFeatures(duration=1.0).fit_transform(wav_files), rtol=1e-5)
+    assert [s["index"] for s in est.skipped_] == [1, 3]
+    assert est.skipped_[0]["clip"].endswith("broken.wav") and "decode" in est.skipped_[0]["error"]
+    assert "NaN" in est.skipped_[1]["error"]
+    # a clean call resets the record
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.transform(wav_files)
+    assert est.skipped_ == []
+
+
+def test_n_jobs_gives_the_same_result(wav_files):
+    a = MFCCFeatures(output="sequence", duration=1.0).fit_transform(wav_files)
+    b = MFCCFeatures(output="sequence", duration=1.0, n_jobs=2).fit_transform(wav_files)
+    # workers run BLAS single-threaded, so sums may differ in the last bits
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4)
+
+
+def test_cache_second_pass_reads_only_the_cache(wav_files, tmp_path, monkeypatch, waves):
+    cache = tmp_path / "cache"
+    est = MFCCFeatures(output="sequence", duration=1.0, cache_dir=cache)
+    first = est.fit_transform(wav_files)
+    entries = list(cache.rglob("*.npy"))
+    assert len(entries) == 3
+    assert not list(cache.rglob("*.tmp"))
+
+    def boom(*args, **kwargs):
+        raise AssertionError("decoded a cached clip")
+
+    monkeypatch.setattr(base_module, "load_audio", boom)
+    monkeypatch.setattr(MFCCFeatures, "_frames", boom)
+    np.testing.assert_array_equal(clone(est).fit_transform(wav_files), first)
+    # the output mode is not part of the key: the mean reuses the same entries
+    mean = clone(est).set_params(output="mean").fit_transform(wav_files)
+    np.testing.assert_allclose(mean, first.mean(axis=1), rtol=1e-5)
+    # a joblib.Memory is accepted as the cache location
+    np.testing.assert_array_equal(clone(est).set_params(cache_dir=Memory(cache, verbose=0)).fit_transform(wav_files), first)
+    monkeypatch.undo()
+    # a parameter that changes the frames gives new entries
+    MFCCFeatures(output="sequence", duration=1.0, n_mfcc=13, cache_dir=cache).fit_transform(wav_files)
+    assert len(list(cache.rglob("*.npy"))) == 6
+    # a modified file is recomputed
+    sf.write(wav_files[0], waves[2], SR, subtype="FLOAT")
+    os.utime(wav_files[0], ns=(1, 1))
+    again = clone(est).fit_transform(wav_files)
+    np.testing.assert_allclose(again[0], first[2], atol=1e-3)
+
+
+def test_cache_with_arrays_and_parallel_writers(tmp_path, waves):
+    cache = tmp_path / "cache"
+    a = MelFeatures(duration=1.0, cache_dir=cache, n_jobs=2).fit_transform(np.concatenate([waves, waves]))
+    assert len(list(cache.rglob("*.npy"))) == 3  # identical clips share an entry
+    assert not list(cache.rglob("*.tmp"))
+    b = MelFeatures(duration=1.0, cache_dir=cache).fit_transform(waves)
+    np.testing.assert_array_equal(a[:3], b)
+
+
+def test_interrupted_write_leaves_no_entry(tmp_path, monkeypatch, waves):
+    from sklearn_mgc import _cache
+
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_cache.np, "save", fail)
+    with pytest.raises(KeyboardInterrupt):
+        MelFeatures(duration=1.0, cache_dir=tmp_path).fit_transform(waves)
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_feature_names_clone_pickle(waves):
+    est = MFCCFeatures(duration=1.0).fit(waves)
+    names = est.get_feature_names_out()
+    assert names[0] == "mfcc0" and len(names) == 60
+    assert pickle.loads(pickle.dumps(est)).transform(waves).shape == (3, 60)
+    assert not hasattr(clone(est), "n_features_out_")
+    with pytest.raises(ValueError, match="mean"):
+        est.set_params(output="sequence").get_feature_names_out()
+
+
+def test_duration_none_pads_to_longest(waves):
+    clips = [waves[0], waves[1, : SR // 2]]
+    seq = MelFeatures(output="sequence", duration=None).fit_transform(clips)
+    assert seq.shape == (2, 1 + SR // 220, 80)
+
+
+def test_verbose_shows_progress(waves, capsys):
+    MelFeatures(duration=1.0, verbose=1).fit_transform(waves)
+    assert "MelFeatures" in capsys.readouterr().err
+
+
+def test_pipeline_cross_val_score_synthetic():
+    from sklearn_mgc.datasets import make_genre_clips
+
+    X, y = make_genre_clips(n_clips_per_genre=8, duration=3.0, random_state=0)
+    pipe = Pipeline([("feat", MFCCFeatures(duration=3.0)), ("clf", RandomForestClassifier(random_state=0))])
+    scores = cross_val_score(pipe, X, y, cv=4)
+    assert scores.mean() > 0.7
+
+
+def test_pipeline_cross_val_score_real_clips(gtzan_mini):
+    from sklearn_mgc.datasets import load_gtzan
+
+    data = load_gtzan(gtzan_mini)
+    pipe = Pipeline(
+        [("feat", MFCCFeatures(duration=10.0, n_jobs=2)), ("clf", RandomForestClassifier(random_state=0))]
+    )
+    scores = cross_val_score(pipe, data.filenames, data.target, cv=3)
+    assert scores.shape == (3,) and scores.mean() > 0.15  # 10 genres: chance is 0.1
