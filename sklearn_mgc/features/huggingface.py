@@ -141,7 +141,7 @@ class Wav2Vec2Features(PretrainedFeatures):
     >>> features.fit_transform(clips).shape
     (3, 32)
     >>> features.set_params(output="sequence").transform(clips).shape
-    (3, 199, 32)
+    (3, 200, 32)
     """
 
     _prefer = "threads"
@@ -176,7 +176,7 @@ class Wav2Vec2Features(PretrainedFeatures):
         self.on_error = on_error
 
     # ------------------------------------------------------------------ loading
-    def _load(self):
+    def _load_pretrained(self):
         """Load the feature extractor and the model named by ``self.model``."""
         from transformers import AutoFeatureExtractor, AutoModel
 
@@ -232,7 +232,7 @@ class Wav2Vec2Features(PretrainedFeatures):
         import torch
 
         layers = self.layer if isinstance(self.layer, (list, tuple)) else [self.layer]
-        feature_extractor, model = self._load()
+        feature_extractor, model = self._load_pretrained()
         config = model.config
         input_names = getattr(feature_extractor, "model_input_names", None) or []
         if (
@@ -323,6 +323,32 @@ class Wav2Vec2Features(PretrainedFeatures):
             return states[self._layers[0]]
         return torch.stack([states[i] for i in self._layers]).mean(dim=0)
 
+    # ----------------------------------------------------------------- pickling
+    def __getstate__(self):
+        # transformers' encoders hold weight-normalised convolutions (torch parametrizations),
+        # which torch refuses to pickle as modules: store the fitted model as config + weights.
+        state = dict(super().__getstate__())  # a copy: never alter the live estimator
+        model = state.get("model_")
+        if model is not None:
+            state["model_"] = {
+                "__sklearn_mgc_model__": type(model),
+                "config": model.config,
+                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+            }
+        return state
+
+    def __setstate__(self, state):
+        packed = state.get("model_")
+        if isinstance(packed, dict) and "__sklearn_mgc_model__" in packed:
+            import torch
+
+            with torch.random.fork_rng(devices=[]):  # building the module draws random weights
+                model = packed["__sklearn_mgc_model__"](packed["config"])
+            model.load_state_dict(packed["state_dict"])
+            device = state.get("device", "cpu")
+            state = {**state, "model_": model.to(device=device, dtype=torch.float32).eval()}
+        super().__setstate__(state)
+
     @classmethod
     def get_test_params(cls):
         """Cheap constructor settings for tests: a tiny random model saved to a temporary folder.
@@ -338,7 +364,7 @@ class Wav2Vec2Features(PretrainedFeatures):
         )
         if not os.path.isfile(os.path.join(directory, "preprocessor_config.json")):
             _save_tiny_model(directory)
-        return {"model": directory, "duration": 1.0, "chunk_duration": 0.5, "sr": 16000}
+        return {"model": directory, "duration": 1.0, "chunk_duration": 0.5, "sr": 100}
 
 
 def _uid():
