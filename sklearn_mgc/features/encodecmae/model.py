@@ -499,11 +499,17 @@ def build_from_checkpoint(checkpoint, *, name="checkpoint"):
                 f"{name}: the config asks for {front.out_dim} mel bins but the projection takes {proj_w.shape[1]}"
             )
         hop = int(config.get("WavEncoder", "hop_length", 320) or 320)
-    model = EnCodecMAEEncoder(
-        front, dim=dim, num_layers=num_layers, n_heads=n_heads, ff_dim=ff_dim, head_dim=qk_total // n_heads, hop_length=hop
-    )
-    missing, unexpected = model.load_state_dict(_published_to_ours(sd), strict=False)
-    if missing or unexpected:
+    # the transformer is created without memory and takes the checkpoint's tensors as they are,
+    # so that loading never holds two copies of the weights
+    with torch.device("meta"):
+        model = EnCodecMAEEncoder(
+            front, dim=dim, num_layers=num_layers, n_heads=n_heads, ff_dim=ff_dim, head_dim=qk_total // n_heads, hop_length=hop
+        )
+    try:
+        missing, unexpected = model.load_state_dict(_published_to_ours(sd), strict=False, assign=True)
+    except RuntimeError as exc:
+        raise ValueError(f"{name}: weights do not fit the architecture: {exc}") from None
+    if missing or unexpected or any(p.is_meta for p in model.parameters()):
         raise ValueError(f"{name}: weights do not fit the architecture (missing {missing[:5]}, unexpected {unexpected[:5]})")
     model.eval()
     max_length = config.get("ReadAudioProcessor", "max_length", None)
