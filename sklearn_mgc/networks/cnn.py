@@ -1,0 +1,235 @@
+"""Convolutional networks: 1-D over time (features as channels) and 2-D over the (T, F) image."""
+
+import torch.nn.functional as F
+from torch import nn
+
+from ._base import BaseNetClassifier, _fill_doc
+
+__all__ = ["CNN1DNet", "CNN2DNet", "CNN1DClassifier", "CNN2DClassifier"]
+
+
+class CNN1DNet(nn.Module):
+    """Conv1d blocks over time, global average pooling, two dense layers.
+
+    Each block: Conv1d(k, padding k // 2) + LeakyReLU + MaxPool1d(pool, pool). A sequence
+    shorter than ``pool`` frames is pooled with a window of its own length, so short
+    inputs never fail.
+
+    Shape
+    -----
+    input ``(n, T, F)`` -> logits ``(n, n_classes)``.
+    """
+
+    def __init__(self, n_features, n_classes, *, channels=(128, 256, 512), kernel_size=3,
+                 pool_size=3, dense_size=128, dropout=0.5):
+        super().__init__()
+        sizes = [n_features, *channels]
+        self.convs = nn.ModuleList(
+            nn.Conv1d(a, b, kernel_size, padding=kernel_size // 2)
+            for a, b in zip(sizes[:-1], sizes[1:])
+        )
+        self.pool_size = pool_size
+        self.dropout = nn.Dropout(dropout)
+        self.dense = nn.Linear(sizes[-1], dense_size)
+        self.out = nn.Linear(dense_size, n_classes)
+
+    def forward(self, x):
+        x = x.transpose(1, 2)  # (n, F, T): features are channels
+        for conv in self.convs:
+            x = F.leaky_relu(conv(x))
+            k = min(self.pool_size, x.shape[-1])
+            x = F.max_pool1d(x, k, k)
+        x = self.dropout(x.mean(dim=-1))  # AdaptiveAvgPool1d(1)
+        return self.out(F.leaky_relu(self.dense(x)))
+
+
+class CNN2DNet(nn.Module):
+    """Conv2d blocks over the one-channel ``(T, F)`` image, global average pooling, linear.
+
+    Each block: Conv2d(k x k, padding k // 2) + ReLU + MaxPool2d(pool); along an axis
+    shorter than ``pool`` the window shrinks to that axis' length, so short inputs never fail.
+
+    Shape
+    -----
+    input ``(n, T, F)`` -> logits ``(n, n_classes)``.
+    """
+
+    def __init__(self, n_classes, *, channels=(32, 64), kernel_size=3, pool_size=2,
+                 dropout=0.0):
+        super().__init__()
+        sizes = [1, *channels]
+        self.convs = nn.ModuleList(
+            nn.Conv2d(a, b, kernel_size, padding=kernel_size // 2)
+            for a, b in zip(sizes[:-1], sizes[1:])
+        )
+        self.pool_size = pool_size
+        self.dropout = nn.Dropout(dropout)
+        self.out = nn.Linear(sizes[-1], n_classes)
+
+    def forward(self, x):
+        x = x.unsqueeze(1)  # (n, 1, T, F)
+        for conv in self.convs:
+            x = F.relu(conv(x))
+            k = (min(self.pool_size, x.shape[-2]), min(self.pool_size, x.shape[-1]))
+            x = F.max_pool2d(x, k, k)
+        return self.out(self.dropout(x.mean(dim=(-2, -1))))
+
+
+@_fill_doc
+class CNN1DClassifier(BaseNetClassifier):
+    """1-D convolutional network over time, features as channels (the reference study's CNN1D).
+
+    ``(n, T, F)`` -> [Conv1d(F -> 128, k 3, pad 1) + LeakyReLU + MaxPool1d(3, 3)], then
+    128 -> 256 and 256 -> 512 likewise -> global average pooling -> Dropout(0.5) ->
+    Linear 512 -> 128 + LeakyReLU -> Linear 128 -> ``n_classes``.
+
+    Parameters
+    ----------
+    channels : tuple of int, default=(128, 256, 512)
+        Output channels of the convolution blocks.
+
+    kernel_size : int, default=3
+        Convolution kernel size (odd keeps the length: padding ``kernel_size // 2``).
+
+    pool_size : int, default=3
+        Max-pooling window and stride after each block.
+
+    dense_size : int, default=128
+        Size of the hidden dense layer.
+
+    dropout : float, default=0.5
+        Dropout before the dense layers.
+
+    {training_params}
+
+    Attributes
+    ----------
+    {training_attributes}
+
+    Notes
+    -----
+    ``X`` is ``(n_samples, n_frames, n_features)``; a 2-D ``(n_samples, n_frames)`` array is
+    a univariate sequence. Inputs shorter than the pooling windows are handled (the window
+    shrinks).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mgc.networks import CNN1DClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(40, 30, 3).astype("float32")
+    >>> y = np.where(X[:, :, 0].mean(axis=1) > 0, "rock", "jazz")
+    >>> clf = CNN1DClassifier(channels=(8, 8), dense_size=8, max_epochs=3,
+    ...                       random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    def __init__(self, *, channels=(128, 256, 512), kernel_size=3, pool_size=3, dense_size=128,
+                 dropout=0.5, max_epochs=100,
+                 batch_size=32, lr=1e-3, weight_decay=0.01, optimizer="adamw", grad_clip=1.0,
+                 validation_fraction=0.2, patience=10, class_weight=None, device="cpu",
+                 random_state=None, verbose=0):
+        super().__init__(
+            max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+            optimizer=optimizer, grad_clip=grad_clip, validation_fraction=validation_fraction,
+            patience=patience, class_weight=class_weight, device=device,
+            random_state=random_state, verbose=verbose,
+        )
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.pool_size = pool_size
+        self.dense_size = dense_size
+        self.dropout = dropout
+
+    def _build_module(self, n_features, n_frames, n_classes):
+        return CNN1DNet(n_features, n_classes, channels=tuple(self.channels),
+                        kernel_size=self.kernel_size, pool_size=self.pool_size,
+                        dense_size=self.dense_size, dropout=self.dropout)
+
+    @classmethod
+    def get_test_params(cls):
+        """Cheap constructor settings for tests.
+
+        Returns
+        -------
+        params : dict
+        """
+        return {**BaseNetClassifier.get_test_params(), "channels": (8, 8), "dense_size": 8,
+                "dropout": 0.0}
+
+
+@_fill_doc
+class CNN2DClassifier(BaseNetClassifier):
+    """2-D convolutional network on the ``(T, F)`` representation read as a one-channel image.
+
+    ``(n, T, F)`` -> image ``(n, 1, T, F)`` -> [Conv2d 3x3 (1 -> 32) + ReLU + MaxPool 2x2]
+    -> [Conv2d 3x3 (32 -> 64) + ReLU + MaxPool 2x2] -> global average pooling (64)
+    -> Linear 64 -> ``n_classes``.
+
+    Parameters
+    ----------
+    channels : tuple of int, default=(32, 64)
+        Output channels of the convolution blocks.
+
+    kernel_size : int, default=3
+        Square convolution kernel size (padding ``kernel_size // 2``).
+
+    pool_size : int, default=2
+        Square max-pooling window and stride after each block.
+
+    dropout : float, default=0.0
+        Dropout on the pooled features.
+
+    {training_params}
+
+    Attributes
+    ----------
+    {training_attributes}
+
+    Notes
+    -----
+    ``X`` is ``(n_samples, n_frames, n_features)``; a 2-D ``(n_samples, n_frames)`` array is
+    an image of width 1. Images smaller than the pooling window are handled.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mgc.networks import CNN2DClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(40, 20, 6).astype("float32")
+    >>> y = np.where(X[:, :, 0].mean(axis=1) > 0, "rock", "jazz")
+    >>> clf = CNN2DClassifier(channels=(4, 8), max_epochs=3, random_state=0).fit(X, y)
+    >>> clf.predict(X[:2]).shape
+    (2,)
+    """
+
+    def __init__(self, *, channels=(32, 64), kernel_size=3, pool_size=2, dropout=0.0,
+                 max_epochs=100,
+                 batch_size=32, lr=1e-3, weight_decay=0.01, optimizer="adamw", grad_clip=1.0,
+                 validation_fraction=0.2, patience=10, class_weight=None, device="cpu",
+                 random_state=None, verbose=0):
+        super().__init__(
+            max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+            optimizer=optimizer, grad_clip=grad_clip, validation_fraction=validation_fraction,
+            patience=patience, class_weight=class_weight, device=device,
+            random_state=random_state, verbose=verbose,
+        )
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.pool_size = pool_size
+        self.dropout = dropout
+
+    def _build_module(self, n_features, n_frames, n_classes):
+        return CNN2DNet(n_classes, channels=tuple(self.channels), kernel_size=self.kernel_size,
+                        pool_size=self.pool_size, dropout=self.dropout)
+
+    @classmethod
+    def get_test_params(cls):
+        """Cheap constructor settings for tests.
+
+        Returns
+        -------
+        params : dict
+        """
+        return {**BaseNetClassifier.get_test_params(), "channels": (4, 8)}

@@ -1,0 +1,184 @@
+"""Transformer encoder over time with attention pooling."""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._base import AttentionPooling, BaseNetClassifier, _fill_doc
+
+__all__ = ["PositionalEncoding", "TransformerNet", "TransformerClassifier"]
+
+
+class PositionalEncoding(nn.Module):
+    """Adds a positional encoding to ``(n, T, d_model)`` inputs.
+
+    Parameters
+    ----------
+    d_model : int
+        Size of each frame.
+    kind : {"sinusoidal", "learned"}
+        ``"sinusoidal"``: the fixed encoding of Vaswani et al., computed for any ``T``.
+        ``"learned"``: a trained ``(max_len, d_model)`` table; a longer sequence at predict
+        time uses the table linearly interpolated to its length, a shorter one its first rows.
+    max_len : int
+        Rows of the learned table (the number of frames seen in ``fit``).
+    """
+
+    def __init__(self, d_model, *, kind="sinusoidal", max_len=1):
+        super().__init__()
+        if kind not in ("sinusoidal", "learned"):
+            raise ValueError(
+                f"positional_encoding must be 'sinusoidal' or 'learned'; got {kind!r}."
+            )
+        self.kind = kind
+        self.d_model = d_model
+        if kind == "learned":
+            self.table = nn.Parameter(torch.randn(max_len, d_model) * 0.02)
+
+    def _sinusoidal(self, T, device, dtype):
+        pos = torch.arange(T, device=device, dtype=torch.float32)[:, None]
+        i = torch.arange(0, self.d_model, 2, device=device, dtype=torch.float32)
+        angle = pos * torch.exp(-math.log(10000.0) * i / self.d_model)
+        pe = torch.zeros(T, self.d_model, device=device)
+        pe[:, 0::2] = torch.sin(angle)
+        pe[:, 1::2] = torch.cos(angle[:, : self.d_model // 2])
+        return pe.to(dtype)
+
+    def forward(self, x):
+        T = x.shape[1]
+        if self.kind == "sinusoidal":
+            return x + self._sinusoidal(T, x.device, x.dtype)
+        table = self.table
+        if T > table.shape[0]:
+            table = F.interpolate(table.T[None], size=T, mode="linear", align_corners=True)[0].T
+        return x + table[:T]
+
+
+class TransformerNet(nn.Module):
+    """Optional projection, positional encoding, TransformerEncoder, attention pooling, linear.
+
+    Shape
+    -----
+    input ``(n, T, F)`` -> logits ``(n, n_classes)``.
+    """
+
+    def __init__(self, n_features, n_classes, *, d_model=None, n_heads=4, n_layers=4,
+                 dim_feedforward=16, dropout=0.1, positional_encoding="sinusoidal", max_len=1):
+        super().__init__()
+        d = n_features if d_model is None else d_model
+        self.proj = nn.Identity() if d_model is None else nn.Linear(n_features, d_model)
+        self.pos = PositionalEncoding(d, kind=positional_encoding, max_len=max_len)
+        self.dropout = nn.Dropout(dropout)
+        layer = nn.TransformerEncoderLayer(d, n_heads, dim_feedforward=dim_feedforward,
+                                           dropout=dropout, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
+        self.pool = AttentionPooling(d)
+        self.out = nn.Linear(d, n_classes)
+
+    def forward(self, x):
+        h = self.dropout(self.pos(self.proj(x)))
+        return self.out(self.pool(self.encoder(h)))
+
+
+@_fill_doc
+class TransformerClassifier(BaseNetClassifier):
+    """Transformer encoder over time with attention pooling (the reference study's Transformer).
+
+    ``(n, T, F)`` -> [Linear F -> d_model if ``d_model`` is set] -> + positional encoding ->
+    ``n_layers`` TransformerEncoder layers (``n_heads`` heads, feed-forward
+    ``dim_feedforward``) -> attention pooling -> Linear -> ``n_classes``.
+
+    Parameters
+    ----------
+    d_model : int or None, default=None
+        ``None`` runs the encoder on the features themselves (``d_model = F``, as in the
+        study); ``n_heads`` must then divide ``F``. An int adds a Linear projection
+        ``F -> d_model``.
+
+    n_heads : int, default=4
+        Attention heads; must divide the model size.
+
+    n_layers : int, default=4
+        Encoder layers.
+
+    dim_feedforward : int, default=16
+        Size of the feed-forward layer of each encoder layer.
+
+    dropout : float, default=0.1
+        Dropout in the encoder layers and after the positional encoding.
+
+    positional_encoding : {"sinusoidal", "learned"}, default="sinusoidal"
+        ``"learned"`` trains one vector per frame up to the number of frames seen in
+        ``fit``; longer sequences at predict time use the table interpolated to their length.
+
+    {training_params}
+
+    Attributes
+    ----------
+    {training_attributes}
+
+    Notes
+    -----
+    ``X`` is ``(n_samples, n_frames, n_features)``; a 2-D ``(n_samples, n_frames)`` array is
+    a univariate sequence, for which set ``d_model`` (a 1-wide model cannot learn: its layer
+    normalisation erases the signal).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mgc.networks import TransformerClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(40, 30, 8).astype("float32")
+    >>> y = np.where(X[:, :, 0].mean(axis=1) > 0, "rock", "jazz")
+    >>> clf = TransformerClassifier(n_heads=2, n_layers=1, max_epochs=3,
+    ...                             random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    def __init__(self, *, d_model=None, n_heads=4, n_layers=4, dim_feedforward=16, dropout=0.1,
+                 positional_encoding="sinusoidal", max_epochs=100,
+                 batch_size=32, lr=1e-3, weight_decay=0.01, optimizer="adamw", grad_clip=1.0,
+                 validation_fraction=0.2, patience=10, class_weight=None, device="cpu",
+                 random_state=None, verbose=0):
+        super().__init__(
+            max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+            optimizer=optimizer, grad_clip=grad_clip, validation_fraction=validation_fraction,
+            patience=patience, class_weight=class_weight, device=device,
+            random_state=random_state, verbose=verbose,
+        )
+        self.d_model = d_model
+        self.n_heads = n_heads
+        self.n_layers = n_layers
+        self.dim_feedforward = dim_feedforward
+        self.dropout = dropout
+        self.positional_encoding = positional_encoding
+
+    def _build_module(self, n_features, n_frames, n_classes):
+        d = n_features if self.d_model is None else self.d_model
+        if d % self.n_heads:
+            divisors = [k for k in range(1, min(d, 64) + 1) if d % k == 0]
+            origin = (f"d_model = n_features = {d} (d_model=None)" if self.d_model is None
+                      else f"d_model={d}")
+            raise ValueError(
+                f"n_heads={self.n_heads} must divide the model size: {origin}. Use n_heads in "
+                f"{divisors}, or set d_model to a multiple of n_heads to add a projection."
+            )
+        return TransformerNet(
+            n_features, n_classes, d_model=self.d_model, n_heads=self.n_heads,
+            n_layers=self.n_layers, dim_feedforward=self.dim_feedforward, dropout=self.dropout,
+            positional_encoding=self.positional_encoding, max_len=n_frames,
+        )
+
+    @classmethod
+    def get_test_params(cls):
+        """Cheap constructor settings for tests.
+
+        Returns
+        -------
+        params : dict
+        """
+        return {**BaseNetClassifier.get_test_params(), "d_model": 8, "n_heads": 2,
+                "n_layers": 1, "dropout": 0.0}
