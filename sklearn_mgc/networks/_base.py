@@ -77,7 +77,13 @@ default="adamw"
 
     verbose : int, default=0
         ``0`` is silent; ``> 0`` prints skorch's per-epoch table (losses, accuracies,
-        duration)."""
+        duration).
+
+    standardize : bool, default=True
+        Standardise each feature with the mean and standard deviation of the training
+        data (over clips and frames) before the network, as a ``StandardScaler`` would for
+        2-D input; this matters for raw representations such as log-mel or MFCC values,
+        for which scikit-learn has no 3-D scaler. ``False`` feeds ``X`` unchanged."""
 
 TRAINING_ATTRIBUTES_DOC = """\
 classes_ : ndarray of shape (n_classes,)
@@ -176,6 +182,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         device="cpu",
         random_state=None,
         verbose=0,
+        standardize=True,
     ):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -189,6 +196,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.standardize = standardize
 
     # ------------------------------------------------------------------ to override
     def _build_module(self, n_features, n_frames, n_classes):  # pragma: no cover
@@ -283,7 +291,21 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     def _to_tensor(self, X):
         if self._input_kind != "vector" and X.ndim == 2:
             X = X[:, :, None]  # univariate sequence (n, T) -> (n, T, 1)
+        if self.standardize:
+            X = (X - self._mean) / self._scale
         return torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+
+    def _fit_standardization(self, X):
+        """Per-feature mean and scale over every axis but the last (float64 accumulation)."""
+        if self._input_kind != "vector" and X.ndim == 2:
+            X = X[:, :, None]
+        flat = X.reshape(-1, X.shape[-1])
+        mean = flat.mean(axis=0, dtype=np.float64)
+        std = flat.std(axis=0, dtype=np.float64)
+        std[std < 1e-8 * np.maximum(1.0, np.abs(mean))] = 1.0  # constant features stay put
+        std[std == 0] = 1.0
+        self._mean = mean.astype(np.float32)
+        self._scale = std.astype(np.float32)
 
     # ------------------------------------------------------------------ training
     def _split(self, y, seed):
@@ -364,6 +386,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         seed = None if self.random_state is None else int(rng.randint(np.iinfo(np.int32).max))
         train_idx, valid_idx = self._split(y_enc, seed)
 
+        if self.standardize:
+            self._fit_standardization(X[train_idx])
         Xt = self._to_tensor(X)
         yt = torch.from_numpy(y_enc.astype(np.int64))
         n_frames, n_features = _n_frames_and_features(Xt if self._input_kind != "vector" else X)

@@ -115,12 +115,12 @@ class LSTMClassifier(_RecurrentClassifier):
     def __init__(self, *, hidden_size=16, n_layers=1, dropout=0.0, max_epochs=100,
                  batch_size=32, lr=1e-3, weight_decay=0.01, optimizer="adamw", grad_clip=1.0,
                  validation_fraction=0.2, patience=10, class_weight=None, device="cpu",
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, standardize=True):
         super().__init__(
             max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
             optimizer=optimizer, grad_clip=grad_clip, validation_fraction=validation_fraction,
             patience=patience, class_weight=class_weight, device=device,
-            random_state=random_state, verbose=verbose,
+            random_state=random_state, verbose=verbose, standardize=standardize,
         )
         self.hidden_size = hidden_size
         self.n_layers = n_layers
@@ -179,12 +179,12 @@ class GRUClassifier(_RecurrentClassifier):
     def __init__(self, *, hidden_size=32, n_layers=1, dropout=0.0, max_epochs=100,
                  batch_size=32, lr=1e-3, weight_decay=0.01, optimizer="adamw", grad_clip=1.0,
                  validation_fraction=0.2, patience=10, class_weight=None, device="cpu",
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, standardize=True):
         super().__init__(
             max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
             optimizer=optimizer, grad_clip=grad_clip, validation_fraction=validation_fraction,
             patience=patience, class_weight=class_weight, device=device,
-            random_state=random_state, verbose=verbose,
+            random_state=random_state, verbose=verbose, standardize=standardize,
         )
         self.hidden_size = hidden_size
         self.n_layers = n_layers

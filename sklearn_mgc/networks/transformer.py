@@ -142,12 +142,12 @@ class TransformerClassifier(BaseNetClassifier):
                  positional_encoding="sinusoidal", max_epochs=100,
                  batch_size=32, lr=1e-3, weight_decay=0.01, optimizer="adamw", grad_clip=1.0,
                  validation_fraction=0.2, patience=10, class_weight=None, device="cpu",
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, standardize=True):
         super().__init__(
             max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
             optimizer=optimizer, grad_clip=grad_clip, validation_fraction=validation_fraction,
             patience=patience, class_weight=class_weight, device=device,
-            random_state=random_state, verbose=verbose,
+            random_state=random_state, verbose=verbose, standardize=standardize,
         )
         self.d_model = d_model
         self.n_heads = n_heads
