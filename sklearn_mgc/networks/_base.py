@@ -137,6 +137,14 @@ class AttentionPooling(nn.Module):
         return torch.bmm(alpha.unsqueeze(1), h).squeeze(1)
 
 
+def _ndim(X):
+    """Number of dimensions of an array-like without calling numpy functions on it."""
+    ndim = getattr(X, "ndim", None)
+    if isinstance(ndim, int):
+        return ndim
+    return np.asarray(X).ndim
+
+
 def _n_frames_and_features(X):
     """(T, F) of a 3-D input; for vector input T is None."""
     if X.ndim == 3:
@@ -239,7 +247,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ input handling
     def _validate_X_fit(self, X, y):
-        if self._input_kind == "vector" and np.ndim(X) == 3:
+        if self._input_kind == "vector" and _ndim(X) == 3:
             raise ValueError(self._vector_3d_message(X))
         X, y = validate_data(
             self, X, y, allow_nd=self._input_kind != "vector", dtype=np.float32,
@@ -265,7 +273,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     def _validate_X_predict(self, X):
         check_is_fitted(self)
         name = type(self).__name__
-        ndim = np.ndim(X)
+        ndim = _ndim(X)
         if ndim == 3:
             if self._input_kind == "vector":
                 raise ValueError(self._vector_3d_message(X))
@@ -489,7 +497,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 _fill_doc(BaseNetClassifier)
