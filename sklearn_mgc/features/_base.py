@@ -276,7 +276,7 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
             frames = self._frames(self._load(clip, index))
             if frames.shape[0] == 0:
                 raise AudioError(f"{clip_name(clip, index)} is too short for {type(self).__name__}: no frames")
-            frames = np.ascontiguousarray(frames, dtype=np.float32)
+            frames = np.asarray(frames, dtype=np.float32)
             if cache is not None:
                 cache.put(key, frames)
             return frames

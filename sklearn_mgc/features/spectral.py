@@ -19,6 +19,16 @@ __all__ = ["MelFeatures", "MFCCFeatures", "CQTFeatures", "SpectrumFeatures"]
 class _SpectralFeatures(BaseFeatures):
     """Frame arithmetic shared by the librosa representations."""
 
+    @classmethod
+    def get_test_params(cls):
+        """Cheap settings for tests (short clips).
+
+        Returns
+        -------
+        params : dict
+        """
+        return {"duration": 1.0}
+
     def _hop_length(self):
         """Hop in samples at ``sr``."""
         return max(1, int(round(self.hop_ms * self.sr / 1000)))

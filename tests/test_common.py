@@ -1,0 +1,76 @@
+"""scikit-learn's estimator checks over every public estimator that takes 2-D input.
+
+Each estimator names its own cheap settings (``get_test_params``, as in sktime); the checks
+that cannot pass by design are listed, with their reasons, in ``EXPECTED_FAILED`` below and
+nowhere else. ``TemporalMean`` takes only 3-D sequences, which the checks never generate: it is
+tested in ``test_pooling.py``.
+"""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import sklearn_mgc
+from sklearn_mgc.features import BaseFeatures
+
+REPRESENTATIONS = [
+    "MelFeatures",
+    "MFCCFeatures",
+    "CQTFeatures",
+    "SpectrumFeatures",
+    "Wav2Vec2Features",
+    "EnCodecMAEFeatures",
+]
+NETWORKS = [
+    "MLPClassifier",
+    "LSTMClassifier",
+    "GRUClassifier",
+    "CNN1DClassifier",
+    "CNN2DClassifier",
+    "TransformerClassifier",
+]
+
+_CLIPS_ANY_LENGTH = (
+    "a representation takes clips of any length: a 2-D array's rows are waveforms, and rows of "
+    "another length than in fit are valid input (they are cropped or padded to `duration`)"
+)
+
+# check name -> reason, per kind of estimator; the only place expected failures are listed
+EXPECTED_FAILED = {
+    "representation": {
+        "check_n_features_in_after_fitting": _CLIPS_ANY_LENGTH,
+        "check_transformer_general": _CLIPS_ANY_LENGTH,
+        "check_transformer_general(readonly_memmap=True)": _CLIPS_ANY_LENGTH,
+    },
+    "network": {},
+}
+
+
+def _estimators():
+    for name in REPRESENTATIONS + NETWORKS:
+        cls = getattr(sklearn_mgc, name)
+        yield cls(**cls.get_test_params())
+
+
+def _expected_failed(estimator):
+    kind = "representation" if isinstance(estimator, BaseFeatures) else "network"
+    return EXPECTED_FAILED[kind]
+
+
+@parametrize_with_checks(list(_estimators()), expected_failed_checks=_expected_failed)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("name", REPRESENTATIONS + NETWORKS)
+def test_get_test_params_are_cheap_and_valid(name):
+    cls = getattr(sklearn_mgc, name)
+    params = cls.get_test_params()
+    assert isinstance(params, dict)
+    assert set(params) <= set(cls().get_params())
+
+
+def test_public_api_is_complete():
+    for name in sklearn_mgc.__all__:
+        assert getattr(sklearn_mgc, name) is not None
+    with pytest.raises(AttributeError):
+        sklearn_mgc.NotAThing
