@@ -116,11 +116,12 @@ class EnCodecMAEFeatures(PretrainedFeatures):
 
     >>> import numpy as np
     >>> from sklearn_mgc.features.encodecmae import EnCodecMAEFeatures
-    >>> feat = EnCodecMAEFeatures(**EnCodecMAEFeatures.get_test_params())
+    >>> tiny = EnCodecMAEFeatures.get_test_params()["model"]  # a path to a .pt file
+    >>> feat = EnCodecMAEFeatures(model=tiny, duration=1.0)
     >>> X = np.random.default_rng(0).standard_normal((2, 24000)).astype("float32")
     >>> feat.fit_transform(X).shape
     (2, 16)
-    >>> feat.set_params(output="sequence", duration=1.0).fit_transform(X).shape
+    >>> feat.set_params(output="sequence").fit_transform(X).shape
     (2, 74, 16)
     """
 
@@ -164,7 +165,8 @@ class EnCodecMAEFeatures(PretrainedFeatures):
         -------
         params : dict
         """
-        return {"model": _tiny_checkpoint_path(), "duration": 2.0, "batch_size": 2}
+        # sr=10: the checks' few-column arrays become waveforms long enough (240 samples per column)
+        return {"model": _tiny_checkpoint_path(), "sr": 10, "duration": 1.0, "batch_size": 2}
 
     # ------------------------------------------------------------------- hooks
     def _check_params(self):
