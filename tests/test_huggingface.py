@@ -196,8 +196,8 @@ def _tone_or_noise(n_per_class, seed):
 
 
 def test_pipeline_with_random_forest(w2v_dir):
-    X_train, y_train = _tone_or_noise(10, seed=0)
-    X_test, y_test = _tone_or_noise(5, seed=1)
+    X_train, y_train = _tone_or_noise(8, seed=0)
+    X_test, y_test = _tone_or_noise(4, seed=1)
     pipe = Pipeline(
         [
             ("feat", Wav2Vec2Features(model=w2v_dir, sr=SR, duration=0.5, output="mean")),

@@ -1,0 +1,153 @@
+"""Speed and memory of Wav2Vec2Features with a wav2vec2-base-size encoder (run by hand).
+
+The encoder is randomly initialised from ``transformers.Wav2Vec2Config()`` defaults (768
+features, 12 layers, 7 convolutions: the architecture of ``facebook/wav2vec2-base``), saved to a
+temporary directory and loaded through the public code path, so no network is needed.
+
+Reports:
+
+- seconds per 30 s clip (in-memory waveform at 22050 Hz, resampled to 16 kHz), for the default
+  10 s chunks and for whole-clip inference (``chunk_duration=None``), wall-clock and CPU time;
+- peak resident memory (VmHWM) of a fresh process that loads the model and embeds one track
+  (an audio file, ``output="sequence"``), for a 1-minute and a 10-minute track, for several
+  chunk sizes and batch sizes. The goal: within 2 GB, and growing with
+  ``batch_size * chunk_duration``, not with the track length.
+
+Usage::
+
+    python benchmarks/bench_wav2vec2.py            # everything
+    python benchmarks/bench_wav2vec2.py --quick    # fewer clips, 1-minute and 3-minute tracks
+
+On a busy machine wall-clock times are inflated; the CPU times are the steadier figure.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+
+def _save_base_model(directory):
+    import torch
+    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
+
+    torch.manual_seed(0)
+    Wav2Vec2Model(Wav2Vec2Config()).save_pretrained(directory)
+    Wav2Vec2FeatureExtractor(sampling_rate=16000, do_normalize=True).save_pretrained(directory)
+
+
+def _peak_rss_mb():
+    """Peak resident memory of this process in MB.
+
+    VmHWM (Linux) rather than ``ru_maxrss``: on Linux a child started with fork + exec
+    inherits its parent's ``ru_maxrss``, which would hide the child's own peak.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu_seconds():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _child(args):
+    """Runs in a fresh process: load the model, embed one file, print peak memory as JSON."""
+    from sklearn_mgc import Wav2Vec2Features
+
+    chunk = None if args.chunk == 0 else args.chunk
+    feat = Wav2Vec2Features(model=args.model, duration=None, chunk_duration=chunk, batch_size=args.batch_size)
+    feat.fit([args.file])
+    loaded = _peak_rss_mb()
+    start, cpu = time.perf_counter(), _cpu_seconds()
+    seq = feat.set_params(output="sequence").transform([args.file])
+    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+    print(json.dumps({"loaded_mb": loaded, "peak_mb": _peak_rss_mb(), "seconds": seconds,
+                      "cpu_seconds": cpu, "shape": list(seq.shape)}))
+
+
+def _peak_memory(model, path, chunk, batch_size):
+    cmd = [sys.executable, __file__, "--child", "--model", model, "--file", path,
+           "--chunk", str(chunk or 0), "--batch-size", str(batch_size)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _write_track(path, minutes, sr=22050, seed=0):
+    import soundfile as sf
+
+    rng = np.random.default_rng(seed)
+    n = int(minutes * 60 * sr)
+    t = np.arange(n) / sr
+    y = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.05 * rng.standard_normal(n)
+    sf.write(path, y.astype(np.float32), sr)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--model", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    parser.add_argument("--chunk", type=float, default=10.0, help=argparse.SUPPRESS)
+    parser.add_argument("--batch-size", type=int, default=8, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return _child(args)
+
+    import torch
+
+    from sklearn_mgc import Wav2Vec2Features
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
+    with tempfile.TemporaryDirectory() as tmp:
+        model = os.path.join(tmp, "wav2vec2-base-random")
+        _save_base_model(model)
+
+        # ---- speed: seconds per 30 s clip
+        n_clips = 2 if args.quick else 4
+        rng = np.random.default_rng(0)
+        clips = (0.1 * rng.standard_normal((n_clips, 30 * 22050))).astype(np.float32)
+        for chunk in (10.0, None):
+            feat = Wav2Vec2Features(model=model, sr=22050, duration=30.0, chunk_duration=chunk,
+                                    output="sequence").fit(clips[:1])
+            feat.transform(clips[:1])  # warm-up
+            start, cpu = time.perf_counter(), _cpu_seconds()
+            seq = feat.transform(clips)
+            per_clip = (time.perf_counter() - start) / n_clips
+            cpu_per_clip = (_cpu_seconds() - cpu) / n_clips
+            print(f"speed  chunk_duration={chunk}: {per_clip:.2f} s per 30 s clip "
+                  f"(CPU time {cpu_per_clip:.2f} s; output {seq.shape[1:]} per clip, {n_clips} clips)",
+                  flush=True)
+
+        # ---- memory: fresh process per track and chunk size
+        # (minutes, chunk_duration, batch_size): the defaults (10 s, 2) first, then larger batches
+        if args.quick:
+            runs = [(1, 10.0, 2), (3, 10.0, 2)]
+        else:
+            runs = [(1, 10.0, 2), (10, 10.0, 2), (1, 5.0, 8), (1, 10.0, 8), (1, 20.0, 8), (10, 10.0, 8)]
+        for m, chunk, batch_size in runs:
+            path = os.path.join(tmp, f"track_{m}min.wav")
+            if not os.path.exists(path):
+                _write_track(path, m)
+            r = _peak_memory(model, path, chunk, batch_size)
+            print(f"memory {m:>2}-minute track, chunk_duration={chunk:>4}, batch_size={batch_size}: "
+                  f"peak {r['peak_mb']:.0f} MB (after loading the model: {r['loaded_mb']:.0f} MB; "
+                  f"{r['seconds']:.0f} s, CPU {r['cpu_seconds']:.0f} s; frames {r['shape'][1]})",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
