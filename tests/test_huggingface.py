@@ -5,7 +5,6 @@ No test needs the network: each model is built from a small config, saved with
 """
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,11 +21,6 @@ from sklearn_mgc.audio import AudioError, resample  # noqa: E402
 from sklearn_mgc.features.huggingface import _save_tiny_model  # noqa: E402
 
 SR = 16000  # rate of the tiny models' feature extractor
-
-
-def _gtzan_root():
-    env = os.environ.get("SKLEARN_MGC_GTZAN_MINI")
-    return Path(env) if env else Path(__file__).parents[1].parent / "shared" / "data" / "gtzan-mini"
 
 
 @pytest.fixture(scope="module")
@@ -246,17 +240,14 @@ def test_get_test_params():
     assert out.shape == (2, 32) and np.isfinite(out).all()
 
 
-def test_audio_file_input(w2v_dir):
-    root = _gtzan_root()
-    files = sorted((root / "genres_original").glob("*/*.wav")) if root.is_dir() else []
-    if not files:
-        pytest.skip("gtzan-mini not available")
+def test_audio_file_input(w2v_dir, gtzan_files):
+    path = gtzan_files[0][0]  # a real 22050 Hz GTZAN clip, decoded straight to 16 kHz
     feat = Wav2Vec2Features(model=w2v_dir, duration=1.5, chunk_duration=1.0, output="sequence")
-    seq = feat.fit_transform([str(files[0])])
+    seq = feat.fit_transform([path])
     assert seq.shape == (1, feat._n_frames(int(1.5 * SR)), 32)
     from sklearn_mgc.audio import load_audio
 
-    y = load_audio(files[0], sr=SR, duration=1.5)
+    y = load_audio(path, sr=SR, duration=1.5)
     ref, _ = _reference(w2v_dir, [y[:SR], y[SR:]], -1)
     np.testing.assert_allclose(seq[0], ref, atol=1e-5, rtol=0)
 
