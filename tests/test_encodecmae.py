@@ -50,6 +50,15 @@ def _fixture(kind):
     return folder, ckpt
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    # the models here are tiny: one thread avoids threading overhead, a large one on busy machines
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def tiny_mel(tmp_path_factory):
     path = tmp_path_factory.mktemp("encodecmae") / "tiny_mel.pt"
@@ -345,3 +354,34 @@ def test_too_short_clip(tiny_mel):
     with pytest.warns(UserWarning, match="skipped 1"):
         out = feat.set_params(on_error="skip").transform([np.zeros(2000, np.float32), np.ones(5000, np.float32)])
     assert out.shape == (1, 16)
+
+
+def test_padding_mask_follows_the_authors(tiny_ec):
+    # The authors' extraction masks keys from min(clip length, chunk) // 320 on: the partial
+    # last frame of a clip shorter than one chunk is masked, that of a longer clip's last
+    # chunk is not.
+    rng = np.random.default_rng(5)
+    rest = 5100  # 15.9 frames of 320 samples: 16 frames, the last one partial
+    y = (0.1 * rng.standard_normal(96000 + rest)).astype(np.float32)
+    feat = EnCodecMAEFeatures(model=tiny_ec, output="sequence", duration=None).fit([y])
+    model = feat.model_
+    tail = torch.from_numpy(y[96000:])[None]
+    with torch.inference_mode():
+        unmasked = model(tail, [-1], n_valid=96000)[0][0].numpy()
+        masked = model(tail, [-1])[0][0].numpy()
+    assert unmasked.shape == masked.shape == (16, 24)
+    assert np.abs(unmasked - masked).max() > 1e-3
+    long_clip = feat.transform([y])[0]
+    np.testing.assert_allclose(long_clip[300:], unmasked, atol=1e-5)
+    short_clip = feat.transform([y[96000:]])[0]
+    np.testing.assert_allclose(short_clip, masked, atol=1e-5)
+
+
+def test_fitted_transformer_pickles(tiny_mel):
+    import pickle
+
+    X = np.random.default_rng(0).standard_normal((2, 24000)).astype(np.float32)
+    feat = EnCodecMAEFeatures(model=tiny_mel, duration=1.0)
+    expected = feat.fit_transform(X)
+    again = pickle.loads(pickle.dumps(feat))
+    np.testing.assert_array_equal(again.transform(X), expected)

@@ -14,6 +14,7 @@ re-implements its inference path in plain PyTorch:
 import numbers
 import os
 import tempfile
+import threading
 
 from .._base import PretrainedFeatures
 
@@ -21,6 +22,8 @@ __all__ = ["EnCodecMAEFeatures"]
 
 #: a last chunk this short or shorter (in samples) is dropped, as the authors do
 _MIN_LAST = 2048
+#: per-thread length of the clip being embedded (threads share the estimator with n_jobs)
+_CLIP = threading.local()
 
 
 def _layers_tuple(layer):
@@ -203,8 +206,18 @@ class EnCodecMAEFeatures(PretrainedFeatures):
     def _chunking(self):
         return self.chunk_samples_, _MIN_LAST
 
+    def _frames(self, y):
+        # The authors' padding mask uses min(clip length, chunk length) for every chunk: a
+        # partial last frame is masked only when the whole clip is shorter than a chunk.
+        _CLIP.n_samples = y.shape[0]
+        try:
+            return super()._frames(y)
+        finally:
+            del _CLIP.n_samples
+
     def _embed(self, batch):
-        acts = self.model_(batch, self.layers_)
+        n_clip = getattr(_CLIP, "n_samples", batch.shape[-1])
+        acts = self.model_(batch, self.layers_, n_valid=min(n_clip, self.chunk_samples_))
         if len(acts) == 1:
             return acts[0]
         return sum(acts) / len(acts)

@@ -26,6 +26,11 @@ transformer
 The activations of layer ``i`` are the normalised stream ``a`` after layer ``i``; the
 last layer's is replaced by the final output (index ``-1``), as the authors' feature
 extraction does.
+
+Their extraction builds the key padding mask from ``min(clip length, chunk length)``
+rather than from each chunk's own length, so in practice only a clip shorter than one
+chunk has a masked (partial) last frame; ``EnCodecMAEFeatures`` reproduces that through
+``forward(..., n_valid=...)``.
 """
 
 import ast
@@ -331,13 +336,16 @@ class EnCodecMAEEncoder(nn.Module):
             out.append(layer % n)
         return out
 
-    def forward(self, wav, layers=(-1,)):
+    def forward(self, wav, layers=(-1,), *, n_valid=None):
         """Activations of ``layers`` for a batch of equal-length chunks.
 
         Parameters
         ----------
         wav : torch.Tensor of shape (b, n)
         layers : sequence of int, default=(-1,)
+        n_valid : int, optional
+            Samples counted as real audio for the key padding mask (frames from
+            ``n_valid // hop_length`` on are not attended to); default ``n``.
 
         Returns
         -------
@@ -347,7 +355,7 @@ class EnCodecMAEEncoder(nn.Module):
         x = self.proj(self.front_end(wav))
         bsz, t, _ = x.shape
         x = x + self.pos_scale * self.positional_encoding(t, x.dtype, x.device)
-        valid = wav.shape[-1] // self.hop_length
+        valid = (wav.shape[-1] if n_valid is None else int(n_valid)) // self.hop_length
         key_mask = None
         if valid < t:
             key_mask = (torch.arange(t, device=x.device) < valid).view(1, 1, 1, t)
