@@ -160,15 +160,16 @@ class EnCodecMAEFeatures(PretrainedFeatures):
 
     @classmethod
     def get_test_params(cls):
-        """Cheap constructor settings for tests: a tiny random checkpoint (16-d, 1 layer).
+        """Cheap constructor settings for tests: a tiny random checkpoint (16-d, 2 layers).
 
-        The checkpoint is written once to the temporary folder.
+        The checkpoint (published format, 32 mel bins) is written once to the
+        temporary folder. ``sr=10`` turns the few-column arrays of scikit-learn's estimator
+        checks into waveforms long enough for the model (240 samples at 24 kHz per column).
 
         Returns
         -------
         params : dict
         """
-        # sr=10: the checks' few-column arrays become waveforms long enough (240 samples per column)
         return {"model": _tiny_checkpoint_path(), "sr": 10, "duration": 1.0, "batch_size": 2}
 
     # ------------------------------------------------------------------- hooks
@@ -237,7 +238,8 @@ def _tiny_checkpoint_path():
 
     from .model import make_checkpoint
 
-    path = os.path.join(tempfile.gettempdir(), "sklearn_mgc_encodecmae_tiny_v1.pt")
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    path = os.path.join(tempfile.gettempdir(), f"sklearn_mgc_encodecmae_tiny_v1_{uid}.pt")
     if not os.path.exists(path):
         ckpt = make_checkpoint(front_end="mel", dim=16, num_layers=2, n_heads=2, ff_dim=32, num_mel_bins=32, seed=0)
         tmp = f"{path}.{os.getpid()}.tmp"
