@@ -110,7 +110,8 @@ def test_clone_is_unfitted_and_params_searchable(Est):
 @pytest.mark.parametrize("Est", ALL)
 def test_pickle_and_joblib_round_trip(Est, tmp_path):
     X, y = toy(Est)
-    clf = tiny(Est, random_state=0).fit(X, y)
+    # with the default validation split and early stopping callbacks
+    clf = tiny(Est, random_state=0, validation_fraction=0.25, patience=2).fit(X, y)
     expected = clf.predict_proba(X)
     again = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(again.predict_proba(X), expected)

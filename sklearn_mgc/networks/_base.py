@@ -137,6 +137,10 @@ class AttentionPooling(nn.Module):
         return torch.bmm(alpha.unsqueeze(1), h).squeeze(1)
 
 
+def _silent(*args, **kwargs):
+    """A print sink that prints nothing (module-level so that fitted nets pickle)."""
+
+
 def _ndim(X):
     """Number of dimensions of an array-like without calling numpy functions on it."""
     ndim = getattr(X, "ndim", None)
@@ -415,7 +419,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         if self.patience is not None:
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor=monitor, patience=self.patience, load_best=True,
-                sink=print if self.verbose else (lambda *a, **k: None),
+                sink=print if self.verbose else _silent,
             )))
 
         kwargs = {}
