@@ -89,12 +89,12 @@ STUDY_MODEL_PARAMS = {
     "lstm": {"hidden_size": 32},
     "cnn1d": {"channels": (64, 128), "dense_size": 64, "dropout": 0.3},
     "cnn2d": {"channels": (8, 16), "pool_size": 4},
-    "transformer": {"d_model": 64, "n_heads": 4, "n_layers": 2, "dim_feedforward": 128},
+    "transformer": {"d_model": 32, "n_heads": 4, "n_layers": 1, "dim_feedforward": 64},
 }
 
 #: The embedded default dataset: ``make_genre_clips`` settings, sized so that the whole
 #: default study (every spectral representation x every model) runs in minutes on 2 CPU cores.
-EMBEDDED_DEFAULT = {"n_clips_per_genre": 20, "duration": 3.0, "sr": 22050}
+EMBEDDED_DEFAULT = {"n_clips_per_genre": 16, "duration": 2.0, "sr": 22050, "max_epochs": 20}
 
 
 # --------------------------------------------------------------------------------------
@@ -118,8 +118,8 @@ def load_study_data(data=None, *, split="study", random_state=28, splits_dir=Non
         A GTZAN folder in either layout, or any ``<genre>/<file>`` tree of audio files (see
         :func:`~sklearn_mgc.datasets.load_gtzan`). None generates the embedded default,
         :func:`~sklearn_mgc.datasets.make_genre_clips` with :data:`EMBEDDED_DEFAULT`.
-    split : {"study", "fault-filtered"}, default="study"
-        ``"study"``: a stratified 10 % of the clips is the test set, and the rest is
+    split : {"study", "fault-filtered"} or None, default="study"
+        None: no test set (every clip in ``train``). ``"study"``: a stratified 10 % of the clips is the test set, and the rest is
         for training (the networks hold out 20 % of it, stratified, for validation and
         early stopping: the study's 80/20). ``"fault-filtered"``: the artist-filtered split of
         full GTZAN (train and validation lists for training, the test list for testing).
@@ -144,8 +144,8 @@ def load_study_data(data=None, *, split="study", random_state=28, splits_dir=Non
     """
     from .datasets import load_gtzan, make_genre_clips
 
-    if split not in ("study", "fault-filtered"):
-        raise ValueError(f"split must be 'study' or 'fault-filtered', got {split!r}")
+    if split not in ("study", "fault-filtered", None):
+        raise ValueError(f"split must be 'study', 'fault-filtered' or None, got {split!r}")
     if data is None:
         if split == "fault-filtered":
             raise ValueError("split='fault-filtered' needs the full GTZAN dataset: pass data=PATH (--data PATH)")
@@ -188,7 +188,10 @@ def load_study_data(data=None, *, split="study", random_state=28, splits_dir=Non
         raise ValueError(f"the study needs at least 2 genres; found {sorted(set(target))}")
 
     idx = np.arange(len(target))
-    if split == "fault-filtered":
+    if split is None:
+        train, test = idx, idx[:0]
+        split_desc = f"no split: all {len(idx)} clips"
+    elif split == "fault-filtered":
         parts = np.asarray(bunch.split)
         train, test = idx[parts != "test"], idx[parts == "test"]
         split_desc = ("fault-filtered split (Kereliuk, Sturm & Larsen 2015): train + validation "
@@ -376,11 +379,28 @@ def _hub_offline():
             os.environ["HF_HUB_OFFLINE"] = old_env
 
 
+@contextmanager
+def _torch_threads(n):
+    if n is None:
+        yield
+        return
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
 def _fit_pretrained(name, features, clips):
     """Fit a pretrained representation; return None, or the one-line reason it was skipped."""
     model = features.model
-    local = os.path.exists(os.path.expanduser(os.fspath(model)))
-    offline = not local and not _hub_reachable()
+    text = os.path.expanduser(os.fspath(model))
+    path_like = (os.path.exists(text) or os.path.isabs(text) or text.startswith(".")
+                 or text.endswith((".pt", ".pth", ".ckpt")))
+    offline = not path_like and not _hub_reachable()
     try:
         with _hub_offline() if offline else nullcontext():
             features.fit(clips[:1])
@@ -506,9 +526,9 @@ def _pairs(features, models, models_given):
 
 
 def run_study(data=None, *, split="study", features=None, models=None, out_dir="mgc-study",
-              cache_dir=None, max_epochs=50, patience=10, device="cpu", n_jobs=None,
+              cache_dir=None, max_epochs=None, patience=10, device="cpu", n_jobs=None,
               random_state=28, pretrained=None, model_params=None, duration=None,
-              n_clips_per_genre=None, splits_dir=None, umap=True, verbose=1):
+              n_clips_per_genre=None, splits_dir=None, umap=True, torch_threads=1, verbose=1):
     """Run the genre study: every representation x every classifier, with report and pictures.
 
     Each representation is extracted once per clip (as a sequence, cached in ``cache_dir``);
@@ -538,10 +558,16 @@ def run_study(data=None, *, split="study", features=None, models=None, out_dir="
         ``umap_<feature>.png`` and ``best_model.joblib``.
     cache_dir : str, os.PathLike or None, default=None
         Feature cache; None uses ``out_dir/cache``. A re-run reads the features back.
-    max_epochs, patience : int, default=50 and 10
-        Training length and early-stopping patience of the networks.
+    max_epochs : int or None, default=None
+        Maximum epochs of the networks; None: 50, or 20 on the embedded data.
+    patience : int, default=10
+        Early-stopping patience of the networks (epochs without a better validation loss).
     device : str, default="cpu"
         Torch device of the networks and pretrained encoders.
+    torch_threads : int or None, default=1
+        Torch threads while the networks train on the CPU. The study's networks are small,
+        and one thread is faster than several on small machines (and far faster when the
+        cores are busy); None leaves torch's setting.
     n_jobs : int or None, default=None
         Parallel clips during extraction and trees of the random forest.
     random_state : int, default=28
@@ -593,6 +619,8 @@ def run_study(data=None, *, split="study", features=None, models=None, out_dir="
     out.mkdir(parents=True, exist_ok=True)
     cache_dir = out / "cache" if cache_dir is None else Path(cache_dir)
 
+    if max_epochs is None:
+        max_epochs = EMBEDDED_DEFAULT["max_epochs"] if data is None else 50
     ds = load_study_data(data, split=split, random_state=random_state, splits_dir=splits_dir,
                          n_clips_per_genre=n_clips_per_genre, duration=duration,
                          cache_dir=cache_dir if data is None else None)
@@ -668,7 +696,8 @@ def run_study(data=None, *, split="study", features=None, models=None, out_dir="
             _log(verbose, f"training {mname} on {fname} ({len(train)} clips) ...")
             try:
                 t0 = time.perf_counter()
-                clf.fit(Xm[train], yk[train])
+                with _torch_threads(torch_threads if str(device) == "cpu" and mname != "rf" else None):
+                    clf.fit(Xm[train], yk[train])
                 row["fit_seconds"] = round(time.perf_counter() - t0, 3)
                 t0 = time.perf_counter()
                 pred = clf.predict(Xm[test])
