@@ -1,0 +1,125 @@
+"""Tests of the sklearn-mgc command: --help, fit, evaluate, predict (long and corrupt files), study."""
+
+import json
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+from sklearn_mgc.cli import main  # noqa: E402
+from sklearn_mgc.datasets import make_genre_clips  # noqa: E402
+
+SUBCOMMANDS = ("study", "predict", "fit", "evaluate")
+
+
+@pytest.mark.parametrize("sub", SUBCOMMANDS)
+def test_help_of_every_subcommand(sub, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([sub, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: sklearn-mgc {sub}")
+
+
+def test_top_level_help_and_no_subcommand(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for sub in SUBCOMMANDS:
+        assert sub in out
+    assert main([]) == 2
+
+
+def test_python_dash_m_is_the_same_command():
+    proc = subprocess.run([sys.executable, "-m", "sklearn_mgc", "predict", "--help"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0
+    assert "usage: sklearn-mgc predict" in proc.stdout and "--top" in proc.stdout
+
+
+@pytest.fixture(scope="module")
+def folder_and_model(tmp_path_factory):
+    """A <genre>/<file> tree of 1-s synthetic clips and a pipeline fitted on it with `fit`."""
+    root = tmp_path_factory.mktemp("cli")
+    X, y = make_genre_clips(5, duration=1.0, genres=["metal", "classical", "disco"], random_state=0)
+    for i, (clip, genre) in enumerate(zip(X, y)):
+        (root / "data" / genre).mkdir(parents=True, exist_ok=True)
+        sf.write(root / "data" / genre / f"{genre}.{i:05d}.wav", clip, 22050)
+    model = root / "model.joblib"
+    status = main(["fit", "--data", str(root / "data"), "--feature", "mfcc", "--model", "rf",
+                   "--duration", "1.0", "--out", str(model), "-q"])
+    assert status == 0 and model.is_file()
+    return root, model, X, y
+
+
+def test_evaluate_writes_report_and_confusion_matrix(folder_and_model, capsys):
+    root, model, _, _ = folder_and_model
+    capsys.readouterr()
+    status = main(["evaluate", str(model), "--data", str(root / "data"), "--out", str(root / "ev"), "-q"])
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "accuracy" in out and "on 15 clips" in out
+    accuracy = float(out.split("accuracy ")[1].split(",")[0])
+    assert accuracy >= 0.8  # the training clips themselves
+    assert (root / "ev" / "confusion_matrix.png").is_file()
+    assert "| genre | precision |" in (root / "ev" / "report.md").read_text()
+
+
+def test_predict_long_and_corrupt_files(folder_and_model, tmp_path, capsys):
+    _, model, X, y = folder_and_model
+    long = tmp_path / "long.wav"
+    sf.write(long, np.concatenate([X[0], X[0], X[0]]), 22050)  # 3 x the clip duration
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x00\x00not really a wav")
+    capsys.readouterr()
+    status = main(["predict", str(model), str(bad), str(long), str(tmp_path / "missing.mp3")])
+    captured = capsys.readouterr()
+    assert status == 1
+    lines = captured.out.strip().splitlines()
+    assert len(lines) == 1
+    path, genre, proba = lines[0].split("\t")
+    assert path == str(long) and genre == y[0] and 0 < float(proba) <= 1
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == 2
+    assert str(bad) in errors[0] and str(tmp_path / "missing.mp3") in errors[1]
+
+
+def test_predict_json_and_top(folder_and_model, tmp_path, capsys):
+    _, model, X, y = folder_and_model
+    long = tmp_path / "long.wav"
+    sf.write(long, np.concatenate([X[1]] * 3), 22050)
+    capsys.readouterr()
+    assert main(["predict", str(model), str(long), "--json", "--top", "2"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    (entry,) = doc
+    assert entry["file"] == str(long) and entry["windows"] == 3
+    assert entry["genre"] == y[1] and len(entry["top"]) == 2
+    assert entry["top"][0]["probability"] >= entry["top"][1]["probability"]
+    assert entry["top"][0]["genre"] == entry["genre"]
+    assert main(["predict", str(model), str(long), "--top", "3"]) == 0
+    assert len(capsys.readouterr().out.strip().split("\t")) == 4  # file + 3 genres
+
+
+def test_predict_missing_model(tmp_path, capsys):
+    assert main(["predict", str(tmp_path / "nope.joblib"), "x.wav"]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_study_command_skips_missing_pretrained(tmp_path, capsys):
+    out = tmp_path / "study"
+    status = main(["study", "--features", "mfcc", "encodecmae", "--models", "rf",
+                   "--n-clips-per-genre", "2", "--duration", "0.5", "--no-umap",
+                   "--encodecmae-model", str(tmp_path / "missing.pt"), "--out", str(out)])
+    assert status == 0
+    captured = capsys.readouterr()
+    assert "skipping encodecmae" in captured.err
+    assert "accuracy" in captured.out and "mfcc" in captured.out
+    for name in ("results.csv", "report.md", "best_model.joblib", "confusion_matrix.png"):
+        assert (out / name).is_file()
