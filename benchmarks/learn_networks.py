@@ -1,6 +1,7 @@
 """Held-out accuracy of each network on the synthetic genres (run by hand).
 
     python benchmarks/learn_networks.py [--n-clips 20] [--duration 5] [--max-epochs 60]
+        [--hop-ms 10] [--threads N] [--only GRUClassifier ...]
 
 Generates ``make_genre_clips`` (8 genres), extracts MFCC sequences (60 = 20 MFCC + deltas,
 hop 10 ms) and their temporal mean, splits 75/25 stratified, trains every network with its
@@ -34,12 +35,19 @@ def main():
     parser.add_argument("--n-clips", type=int, default=20)
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--max-epochs", type=int, default=60)
+    parser.add_argument("--hop-ms", type=float, default=10.0)
+    parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--only", nargs="*", default=None)
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
 
     t0 = time.perf_counter()
     X_wav, y = make_genre_clips(args.n_clips, duration=args.duration, random_state=0)
-    seq = MFCCFeatures(output="sequence", duration=args.duration).fit_transform(X_wav)
+    seq = MFCCFeatures(output="sequence", duration=args.duration,
+                       hop_ms=args.hop_ms).fit_transform(X_wav)
     print(f"{len(y)} clips, MFCC sequences {seq.shape}, {time.perf_counter() - t0:.1f} s")
     tr, te = train_test_split(np.arange(len(y)), test_size=0.25, stratify=y, random_state=0)
     seq_tr, seq_te = standardize(seq[tr], seq[te])
