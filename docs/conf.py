@@ -36,7 +36,6 @@ root_doc = "index"
 # -- autodoc / autosummary / numpydoc --------------------------------------------------
 autosummary_generate = True
 autosummary_imported_members = True
-autodoc_default_options = {"members": False, "inherited-members": False}
 autodoc_typehints = "none"
 numpydoc_show_class_members = False  # the class template lists the methods
 numpydoc_class_members_toctree = False
