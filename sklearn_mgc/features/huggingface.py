@@ -86,11 +86,11 @@ class Wav2Vec2Features(PretrainedFeatures):
         Where the model runs, e.g. ``"cuda"``.
     batch_size : int, default=2
         Number of chunks run through the model at once. Peak memory grows with
-        ``batch_size * chunk_duration``: on CPU a base-size model needs about 0.5 GB for its
-        weights plus about 18 MB per second of audio in a batch (the first convolution's 512
-        channels at 3.2 kHz dominate), so the defaults (2 x 10 s) embed a 10-minute track in
-        under 2 GB, while 8 x 10 s needs about 3 GB. Batching barely speeds up CPU inference;
-        on a GPU, raise it.
+        ``batch_size * chunk_duration``: on CPU a base-size model needs about 0.5 GB with its
+        weights, plus about 15-25 MB per second of audio in a batch (the first convolution's
+        512 channels at 3.2 kHz dominate), so the defaults (2 x 10 s) embed a 10-minute track
+        in about 1.4 GB, while 8 x 10 s needs about 2.5 GB (``benchmarks/bench_wav2vec2.py``).
+        Batching barely speeds up CPU inference; on a GPU, raise it.
     n_jobs : int or None, default=None
         Number of clips embedded in parallel (threads).
     cache_dir : str, os.PathLike, joblib.Memory or None, default=None
