@@ -102,13 +102,13 @@ def build_parser():
     p.add_argument("--out", default="mgc-study", metavar="DIR", help="output folder")
     p.add_argument("--random-state", type=int, default=28, help="seed of the split and the models")
     p.add_argument("--max-epochs", type=int, default=None,
-                   help="maximum epochs of the networks (default: 50, 20 on the embedded data)")
+                   help="maximum epochs of the networks (default: 50, 15 on the embedded data)")
     p.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
     p.add_argument("--duration", type=float, default=None,
                    help="seconds per clip (default: 30 for audio folders, the clip length for "
                         "the embedded data)")
     p.add_argument("--n-clips-per-genre", type=int, default=None, metavar="N",
-                   help="size of the embedded dataset (default: 16 clips of 2 s per genre)")
+                   help="size of the embedded dataset (default: 12 clips of 1.5 s per genre)")
     p.add_argument("--torch-threads", type=int, default=1, metavar="N",
                    help="torch threads while the networks train on the CPU (0: torch's default)")
     p.add_argument("--no-umap", action="store_true", help="do not draw the UMAP projection")

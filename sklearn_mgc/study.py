@@ -35,7 +35,10 @@ __all__ = [
     "VECTOR_MODELS",
     "PRETRAINED_REPRESENTATIONS",
     "EMBEDDED_DEFAULT",
+    "STUDY_MODEL_PARAMS",
+    "RESULT_COLUMNS",
     "run_study",
+    "format_results",
     "load_study_data",
     "make_representation",
     "make_classifier",
@@ -88,13 +91,13 @@ STUDY_MODEL_PARAMS = {
     "gru": {"hidden_size": 32},
     "lstm": {"hidden_size": 32},
     "cnn1d": {"channels": (64, 128), "dense_size": 64, "dropout": 0.3},
-    "cnn2d": {"channels": (8, 16), "pool_size": 4},
+    "cnn2d": {"channels": (8, 16), "pool_size": 4, "lr": 1e-2},
     "transformer": {"d_model": 32, "n_heads": 4, "n_layers": 1, "dim_feedforward": 64},
 }
 
 #: The embedded default dataset: ``make_genre_clips`` settings, sized so that the whole
 #: default study (every spectral representation x every model) runs in minutes on 2 CPU cores.
-EMBEDDED_DEFAULT = {"n_clips_per_genre": 16, "duration": 2.0, "sr": 22050, "max_epochs": 20}
+EMBEDDED_DEFAULT = {"n_clips_per_genre": 12, "duration": 1.5, "sr": 22050, "max_epochs": 15}
 
 
 # --------------------------------------------------------------------------------------
@@ -559,7 +562,7 @@ def run_study(data=None, *, split="study", features=None, models=None, out_dir="
     cache_dir : str, os.PathLike or None, default=None
         Feature cache; None uses ``out_dir/cache``. A re-run reads the features back.
     max_epochs : int or None, default=None
-        Maximum epochs of the networks; None: 50, or 20 on the embedded data.
+        Maximum epochs of the networks; None: 50, or 15 on the embedded data.
     patience : int, default=10
         Early-stopping patience of the networks (epochs without a better validation loss).
     device : str, default="cpu"
