@@ -26,8 +26,16 @@ _REPRESENTATIONS = ("mel", "mfcc", "cqt", "spectrum", "wav2vec2", "encodecmae")
 _MODELS = ("rf", "mlp", "gru", "lstm", "cnn1d", "cnn2d", "transformer")
 
 
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
+class _Formatter(argparse.HelpFormatter):
+    """Show an option's default unless its help already says it, or it is None / False."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if ("default" in text or default is None or default is False or default is argparse.SUPPRESS
+                or not action.option_strings):
+            return text
+        return f"{text} (default: %(default)s)"
 
 
 def _add_common(p, *, device=True):
@@ -35,7 +43,7 @@ def _add_common(p, *, device=True):
         p.add_argument("--device", default="cpu", help="torch device of the networks and encoders, e.g. cuda")
     p.add_argument("--n-jobs", type=int, default=None, metavar="N",
                    help="clips extracted in parallel (-1: all cores)")
-    p.add_argument("--cache-dir", default=None, metavar="DIR", help="folder of the feature cache")
+    p.add_argument("--cache-dir", default=None, metavar="DIR", help="folder of the feature cache (default: study: OUT/cache; others: none)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the results")
 
 
