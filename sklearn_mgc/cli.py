@@ -37,6 +37,13 @@ class _Formatter(argparse.HelpFormatter):
             return text
         return f"{text} (default: %(default)s)"
 
+    def _fill_text(self, text, width, indent):
+        import textwrap
+
+        text = " ".join(text.split())
+        return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent,
+                             break_on_hyphens=False)
+
 
 def _add_common(p, *, device=True):
     if device:
@@ -76,8 +83,8 @@ def build_parser():
         prog="sklearn-mgc",
         description="Music genre classification with scikit-learn: reproduce the genre study, "
                     "then classify your own music with the best model.",
-        epilog="Example: sklearn-mgc study --out mgc-study && "
-               "sklearn-mgc predict mgc-study/best_model.joblib song.wav",
+        epilog="Example: sklearn-mgc study --out DIR, then "
+               "sklearn-mgc predict DIR/best_model.joblib song.wav",
         formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
