@@ -111,6 +111,7 @@ KNOWN_GAPS = {
     "sklearn_mgc.audio.AudioError": "no Parameters / Attributes / Examples",
     "sklearn_mgc.audio.clip_name": "one-line docstring: no Parameters / Returns / Examples",
     "sklearn_mgc.study.run_study": "no Examples",
+    "sklearn_mgc.study.format_results": "no Examples",
     "sklearn_mgc.study.load_study_data": "no Examples",
     "sklearn_mgc.study.make_pipeline": "no Examples",
     "sklearn_mgc.study.predict_track_proba": "no Examples",
@@ -162,6 +163,29 @@ def test_public_name_has_numpydoc_sections(module_name, name):
         assert not undocumented, f"{module_name}.{name}: parameters {undocumented} are not documented"
 
 
+def _api_reference_entries():
+    """``module.name`` of every autosummary entry of docs/api.rst."""
+    import re
+
+    entries, module, in_autosummary = set(), None, False
+    for line in (ROOT / "docs" / "api.rst").read_text().splitlines():
+        if line.startswith(".. currentmodule::"):
+            module = line.split("::", 1)[1].strip()
+        elif line.startswith(".. autosummary::"):
+            in_autosummary = True
+        elif in_autosummary and re.fullmatch(r"   [A-Za-z_][\w.]*", line):
+            entries.add(f"{module}.{line.strip()}")
+        elif line and not line.startswith(" "):
+            in_autosummary = False
+    return entries
+
+
+def test_api_reference_lists_every_public_name():
+    listed = _api_reference_entries()
+    missing = [f"{m}.{n}" for m, n in _public_names() if f"{m}.{n}" not in listed]
+    assert not missing, f"public names missing from docs/api.rst: {missing}"
+
+
 # --------------------------------------------------------------------------------------
 # the Sphinx build, with the executed gallery
 # --------------------------------------------------------------------------------------
@@ -203,7 +227,9 @@ def test_sphinx_build_with_gallery(tmp_path):
     # an API page for every public name of the package
     for name in sklearn_mgc.__all__:
         if name != "__version__":
-            assert (out / "generated" / f"sklearn_mgc.{name}.html").is_file(), name
+            page = out / "generated" / f"sklearn_mgc.{name}.html"
+            assert page.is_file(), f"no API page for sklearn_mgc.{name}: add it to docs/api.rst"
     for module_name, name in _public_names():
         if module_name != "sklearn_mgc" and inspect.isfunction(getattr(importlib.import_module(module_name), name)):
-            assert (out / "generated" / f"{module_name}.{name}.html").is_file(), f"{module_name}.{name}"
+            page = out / "generated" / f"{module_name}.{name}.html"
+            assert page.is_file(), f"no API page for {module_name}.{name}: add it to docs/api.rst"
