@@ -32,15 +32,16 @@ X_train, X_test, y_train, y_test = train_test_split(mel, y, test_size=0.25, stra
 # Small networks and few epochs, so that the example runs in seconds.
 common = dict(max_epochs=20, lr=3e-3, batch_size=16, patience=8, random_state=0)
 cnn1d = CNN1DClassifier(channels=(32, 64), dense_size=32, **common).fit(X_train, y_train)
-cnn2d = CNN2DClassifier(channels=(8, 16), pool_size=4, **common).fit(X_train, y_train)
+cnn2d = CNN2DClassifier(channels=(8, 16), pool_size=4, **{**common, "lr": 1e-2}).fit(X_train, y_train)
 for name, net in [("CNN1D", cnn1d), ("CNN2D", cnn2d)]:
     print(f"{name}: {len(net.history_)} epochs, test accuracy {net.score(X_test, y_test):.2f}")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), layout="constrained", sharey=True)
 for ax, (name, net) in zip(axes, [("CNN1D", cnn1d), ("CNN2D", cnn2d)]):
-    ax.plot(net.history_[:, "train_loss"], "-o", markersize=3, label="training")
-    ax.plot(net.history_[:, "valid_loss"], "--s", markersize=3, label="validation")
+    epochs = net.history_[:, "epoch"]
+    ax.plot(epochs, net.history_[:, "train_loss"], "-o", markersize=3, label="training")
+    ax.plot(epochs, net.history_[:, "valid_loss"], "--s", markersize=3, label="validation")
     ax.set_title(name)
     ax.set_xlabel("Epoch")
 axes[0].set_ylabel("Cross-entropy loss")

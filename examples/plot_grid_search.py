@@ -45,6 +45,28 @@ for i in res["mean_test_score"].argsort()[::-1]:
 print("best:", search.best_params_, f"accuracy {search.best_score_:.2f}")
 
 # %%
+# The same scores as a grid: a representation parameter against a network size.
+import matplotlib.pyplot as plt
+import numpy as np
+
+n_mfccs, sizes = param_grid["feat__n_mfcc"], param_grid["clf__hidden_size"]
+grid = np.empty((len(n_mfccs), len(sizes)))
+for params, score in zip(res["params"], res["mean_test_score"]):
+    grid[n_mfccs.index(params["feat__n_mfcc"]), sizes.index(params["clf__hidden_size"])] = score
+fig, ax = plt.subplots(figsize=(4.5, 3.5), layout="constrained")
+image = ax.imshow(grid, cmap="viridis", vmin=0, vmax=1)
+for i in range(len(n_mfccs)):
+    for j in range(len(sizes)):
+        ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", color="white")
+ax.set_xticks(range(len(sizes)), sizes)
+ax.set_yticks(range(len(n_mfccs)), n_mfccs)
+ax.set_xlabel("GRU hidden size (clf__hidden_size)")
+ax.set_ylabel("MFCCs (feat__n_mfcc)")
+ax.set_title("Cross-validated accuracy")
+fig.colorbar(image, ax=ax)
+plt.show()
+
+# %%
 # The refitted best pipeline classifies clips directly:
 print(search.predict(X[:5]), y[:5])
 
