@@ -8,7 +8,9 @@ not needed to measure cost.
 Every measurement runs in a fresh Python process, so that its peak resident memory
 (``ru_maxrss``) is its own. Reported:
 
-* seconds per 30 s clip (best of ``--repeats`` transforms after a warm-up clip);
+* seconds per 30 s clip (best of ``--repeats`` transforms after a warm-up clip), wall
+  clock and CPU time (with ``--threads 1`` the CPU time is what an idle core would take,
+  a useful figure on a busy machine);
 * peak resident memory of the whole process (``ru_maxrss``, loading included), the
   highest resident memory sampled during the transform, and its increase over the
   process with the model loaded and the waveform in memory;
@@ -89,19 +91,21 @@ def worker(spec):
     track = (0.1 * rng.standard_normal(n)).astype(np.float32)
     rss_loaded = _rss_mb()
     peak_loaded = _peak_mb()
-    times = []
+    times, cpu_times = [], []
     with _RSSSampler() as sampler:
         for _ in range(spec["repeats"]):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             out = feat.transform([track])
             if spec["device"].startswith("cuda"):
                 torch.cuda.synchronize()
             times.append(time.perf_counter() - t0)
+            cpu_times.append(time.process_time() - c0)
     result = {
         "seconds_of_audio": spec["seconds"],
         "batch_size": spec["batch_size"],
         "best_s": min(times),
         "all_s": times,
+        "cpu_s": cpu_times,
         "rss_loaded_mb": rss_loaded,
         "peak_before_mb": peak_loaded,
         "peak_mb": _peak_mb(),
@@ -148,18 +152,19 @@ def main():
 
     r = run({**base, "seconds": 30.0, "batch_size": 8, "repeats": args.repeats + 1})
     timed = r["all_s"][1:]  # the first transform warms up
+    cpu = r["cpu_s"][1:]
     print(f"30 s clip: {min(timed):.2f} s per clip (best of {len(timed)}; all {', '.join(f'{t:.2f}' for t in timed)}), "
-          f"{30.0 / min(timed):.1f}x real time; output {r['out_shape']}")
+          f"{30.0 / min(timed):.1f}x real time; CPU time {min(cpu):.2f} s; output {r['out_shape']}")
     print(f"           peak RSS {r['peak_mb']:.0f} MB, model loaded {r['rss_loaded_mb']:.0f} MB, "
           f"peak during transform {r['transform_peak_rss_mb']:.0f} MB "
           f"(+{r['transform_peak_rss_mb'] - r['rss_loaded_mb']:.0f} MB over the loaded model)"
           + (f", CUDA peak {r['cuda_peak_mb']:.0f} MB" if "cuda_peak_mb" in r else ""))
     print("\nlong tracks (one transform each, fresh process):")
-    print(f"{'track':>8} {'batch':>5} {'seconds':>8} {'peak RSS MB':>11} {'transform peak MB':>17} {'increase MB':>11}")
+    print(f"{'track':>8} {'batch':>5} {'seconds':>8} {'CPU s':>8} {'peak RSS MB':>11} {'transform peak MB':>17} {'increase MB':>11}")
     for batch_size in args.batch_sizes:
         for seconds in args.long:
             r = run({**base, "seconds": seconds, "batch_size": batch_size, "repeats": 1})
-            print(f"{seconds / 60:>6.1f} m {batch_size:>5} {r['best_s']:>8.1f} {r['peak_mb']:>11.0f} "
+            print(f"{seconds / 60:>6.1f} m {batch_size:>5} {r['best_s']:>8.1f} {r['cpu_s'][0]:>8.1f} {r['peak_mb']:>11.0f} "
                   f"{r['transform_peak_rss_mb']:>17.0f} {r['transform_peak_rss_mb'] - r['rss_loaded_mb']:>11.0f}"
                   + (f"  CUDA peak {r['cuda_peak_mb']:.0f} MB" if "cuda_peak_mb" in r else ""), flush=True)
 
