@@ -20,11 +20,55 @@ class AudioError(ValueError):
 
     The message always names the clip (its path, or its position for an in-memory waveform).
     Representations raise it with ``on_error="raise"`` and record it with ``on_error="skip"``.
+    A subclass of :class:`ValueError`.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, naming the clip.
+
+    Attributes
+    ----------
+    args : tuple of str
+        ``(message,)``, as for every exception.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mgc.audio import AudioError, check_waveform
+    >>> try:
+    ...     check_waveform(np.array([np.nan, 0.0], dtype=np.float32), name="clip 3")
+    ... except AudioError as exc:
+    ...     print(exc)
+    clip 3 holds NaN or infinite samples
     """
 
 
 def clip_name(clip, index=None):
-    """Return a short human-readable name for a clip (its path, or ``"clip <index>"``)."""
+    """Return a short human-readable name for a clip, for messages.
+
+    Parameters
+    ----------
+    clip : str, os.PathLike or array-like
+        A path to an audio file, or an in-memory waveform.
+    index : int or None, default=None
+        Position of the clip in its input sequence, named for in-memory waveforms.
+
+    Returns
+    -------
+    name : str
+        The path of a file; ``"clip <index>"`` for a waveform, or ``"in-memory clip"``
+        without an index.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mgc.audio import clip_name
+    >>> clip_name("music/jazz.00054.wav")
+    'music/jazz.00054.wav'
+    >>> clip_name(np.zeros(100), 3)
+    'clip 3'
+    """
     if isinstance(clip, (str, os.PathLike)):
         return os.fspath(clip)
     return "in-memory clip" if index is None else f"clip {index}"

@@ -108,8 +108,6 @@ def _public_names():
 # so that the gap is visible in the test report (xfail) without failing the suite; remove an
 # entry once its docstring is complete.
 KNOWN_GAPS = {
-    "sklearn_mgc.audio.AudioError": "no Parameters / Attributes / Examples",
-    "sklearn_mgc.audio.clip_name": "one-line docstring: no Parameters / Returns / Examples",
     "sklearn_mgc.study.run_study": "no Examples",
     "sklearn_mgc.study.format_results": "no Examples",
     "sklearn_mgc.study.load_study_data": "no Examples",
