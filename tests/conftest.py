@@ -10,6 +10,20 @@ from pathlib import Path
 
 import pytest
 
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Run torch single-threaded: the tests' tiny models lose far more to thread start-up and
+    OpenMP barriers than they gain, above all on a busy 2-core runner."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 GTZAN_MINI = Path(os.environ.get("SKLEARN_MGC_GTZAN_MINI", SHARED / "data" / "gtzan-mini"))
 GTZAN_SPLITS = Path(os.environ.get("SKLEARN_MGC_GTZAN_SPLITS", SHARED / "data" / "gtzan-splits" / "fault-filtered"))

@@ -41,7 +41,13 @@ EXPECTED_FAILED = {
         "check_transformer_general": _CLIPS_ANY_LENGTH,
         "check_transformer_general(readonly_memmap=True)": _CLIPS_ANY_LENGTH,
     },
-    "network": {},
+    "network": {
+        "check_methods_sample_order_invariance": (
+            "the networks compute in float32: CPU kernels give predict_proba differences of about "
+            "1e-8 depending on the rows' order, while the check allows rtol 1e-7 on float64 output "
+            "(it passes on some CPUs, hence not strict)"
+        ),
+    },
 }
 
 

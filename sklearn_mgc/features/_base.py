@@ -377,19 +377,28 @@ class PretrainedFeatures(BaseFeatures):
         chunk, min_last = self._chunking()
         n_full = y.shape[0] // chunk
         rest = y[n_full * chunk :]
-        pieces = []
+        # filled in place, chunk batch by chunk batch: the frames are held once
+        out = np.empty((self._n_frames(y.shape[0]), self.n_features_), dtype=np.float32)
+        t = 0
         with torch.inference_mode():
             for start in range(0, n_full, self.batch_size):
                 stop = min(n_full, start + self.batch_size)
                 batch = torch.from_numpy(y[start * chunk : stop * chunk].reshape(stop - start, chunk))
-                emb = self._embed(batch.to(self.device))
-                pieces.append(emb.float().cpu().numpy().reshape(-1, emb.shape[-1]))
+                emb = self._embed(batch.to(self.device)).float().cpu().numpy()
+                emb = emb.reshape(-1, emb.shape[-1])
+                out[t : t + emb.shape[0]] = emb
+                t += emb.shape[0]
             if rest.shape[0] > min_last:
                 emb = self._embed(torch.from_numpy(np.ascontiguousarray(rest))[None].to(self.device))
-                pieces.append(emb.float().cpu().numpy()[0])
-        if not pieces:
-            return np.zeros((0, self.n_features_), dtype=np.float32)
-        return np.concatenate(pieces, axis=0)
+                emb = emb.float().cpu().numpy()[0]
+                out[t : t + emb.shape[0]] = emb
+                t += emb.shape[0]
+        if t != out.shape[0]:
+            raise RuntimeError(
+                f"{type(self).__name__}._n_frames announced {out.shape[0]} frames for "
+                f"{y.shape[0]} samples, the model gave {t}"
+            )
+        return out
 
 
 def _is_object_array(X):
