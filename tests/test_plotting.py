@@ -50,7 +50,7 @@ def test_learning_curves_without_validation_and_from_dict():
 def test_learning_curves_from_fitted_network_and_pipeline():
     from sklearn.pipeline import make_pipeline
 
-    from sklearn_mgc import GRUClassifier, TemporalMean  # noqa: F401
+    from sklearn_mgc import GRUClassifier
 
     rng = np.random.RandomState(0)
     X = rng.randn(24, 6, 3).astype(np.float32)
