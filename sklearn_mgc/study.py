@@ -144,6 +144,13 @@ def load_study_data(data=None, *, split="study", random_state=28, splits_dir=Non
         ``target`` (n_clips,), ``train`` and ``test`` (index arrays), ``duration`` (seconds
         of a clip for the representations), ``sr`` (sampling rate of in-memory clips),
         ``source`` and ``description`` (text).
+
+    Examples
+    --------
+    >>> from sklearn_mgc.study import load_study_data
+    >>> data = load_study_data(n_clips_per_genre=2, duration=0.1)
+    >>> data.clips.shape, len(data.train), len(data.test)
+    ((16, 2205), 8, 8)
     """
     from .datasets import load_gtzan, make_genre_clips
 
@@ -327,6 +334,14 @@ def make_pipeline(features, classifier, *, model=None):
     -------
     pipeline : sklearn.pipeline.Pipeline
         Steps ``features``, optionally ``mean``, and ``classifier``.
+
+    Examples
+    --------
+    >>> from sklearn_mgc.study import make_classifier, make_pipeline, make_representation
+    >>> pipe = make_pipeline(make_representation("mfcc", duration=5.0),
+    ...                      make_classifier("rf"), model="rf")
+    >>> [name for name, _ in pipe.steps]
+    ['features', 'mean', 'classifier']
     """
     from sklearn.pipeline import Pipeline
 
@@ -445,6 +460,14 @@ def format_results(rows, *, markdown=False):
     Returns
     -------
     table : str
+
+    Examples
+    --------
+    >>> from sklearn_mgc.study import format_results
+    >>> rows = [{"feature": "mfcc", "model": "rf", "accuracy": 0.9, "macro_f1": 0.88,
+    ...          "fit_seconds": 1.2, "predict_seconds": 0.1, "n_train": 90, "n_test": 10}]
+    >>> print(format_results(rows, markdown=True).splitlines()[2])
+    | mfcc | rf | 0.900 | 0.880 | 1.2 | 0.1 | 90 | 10 |  |
     """
     cols = ("feature", "model", "accuracy", "macro_f1", "fit_seconds", "predict_seconds",
             "n_train", "n_test", "n_epochs")
@@ -598,6 +621,17 @@ def run_study(data=None, *, split="study", features=None, models=None, out_dir="
         ``results.csv``), ``best`` (the best row), ``best_pipeline`` (fitted
         :class:`~sklearn.pipeline.Pipeline` from raw clips), ``skipped`` (list of
         ``(representation, reason)``), ``files`` (paths written), ``out_dir``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn_mgc.study import run_study
+    >>> result = run_study(features=["mfcc"], models=["rf"], n_clips_per_genre=2,
+    ...                    duration=0.5, out_dir=tempfile.mkdtemp(), umap=False, verbose=0)
+    >>> result.best["model"], result.best["feature"], result.best["n_test"]
+    ('rf', 'mfcc', 8)
+    >>> sorted(os.path.basename(f) for f in result.files)
+    ['best_model.joblib', 'confusion_matrix.png', 'report.md', 'results.csv']
     """
     import joblib
     from sklearn.metrics import accuracy_score, f1_score
@@ -857,6 +891,22 @@ def predict_track_proba(pipeline, path, *, batch_size=8):
     ------
     sklearn_mgc.audio.AudioError
         The file cannot be decoded; the message names it.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, soundfile as sf
+    >>> from sklearn_mgc.datasets import make_genre_clips
+    >>> from sklearn_mgc.study import (make_classifier, make_pipeline, make_representation,
+    ...                                predict_track_proba)
+    >>> X, y = make_genre_clips(4, duration=0.5, genres=["jazz", "metal"], random_state=0)
+    >>> pipe = make_pipeline(make_representation("mfcc", duration=0.5),
+    ...                      make_classifier("rf", random_state=0), model="rf").fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "track.wav")
+    >>> sf.write(path, np.concatenate([X[0], X[0], X[0]]), 22050)  # 1.5 s: three windows
+    >>> proba, n_windows = predict_track_proba(pipe, path)
+    >>> n_windows, proba.shape
+    (3, (2,))
     """
     from .audio import load_audio
     from .features._base import BaseFeatures
