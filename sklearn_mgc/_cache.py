@@ -31,6 +31,13 @@ def clip_fingerprint(clip):
     Returns
     -------
     fingerprint : list
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mgc._cache import clip_fingerprint
+    >>> clip_fingerprint(np.zeros(4, dtype=np.float32))[:3]
+    ['array', 'float32', [4]]
     """
     if isinstance(clip, (str, os.PathLike)):
         path = os.path.abspath(os.fspath(clip))

@@ -75,6 +75,34 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
         and never changed by ``transform`` with ``on_error="raise"``): each entry has
         ``index`` (position in the input), ``clip`` (its name) and ``error``. Use
         ``np.delete(y, [s["index"] for s in skipped_])`` to align labels with the output.
+
+    Examples
+    --------
+    A new representation implements the frames of one waveform and their count; decoding,
+    caching, parallelism, error handling, pooling and padding come from the base class:
+
+    >>> import numpy as np
+    >>> from sklearn_mgc.features import BaseFeatures
+    >>> class RMSFeatures(BaseFeatures):
+    ...     "Frame-wise loudness (one feature per 512-sample frame)."
+    ...     _feature_prefix = "rms"
+    ...     def __init__(self, *, output="mean", sr=22050, duration=30.0, n_jobs=None,
+    ...                  cache_dir=None, verbose=0, on_error="raise"):
+    ...         self.output, self.sr, self.duration = output, sr, duration
+    ...         self.n_jobs, self.cache_dir, self.verbose, self.on_error = n_jobs, cache_dir, verbose, on_error
+    ...     def _n_features(self):
+    ...         return 1
+    ...     def _n_frames(self, n_samples):
+    ...         return n_samples // 512
+    ...     def _frames(self, y):
+    ...         frames = y[: len(y) // 512 * 512].reshape(-1, 512)
+    ...         return np.sqrt((frames ** 2).mean(axis=1, keepdims=True))
+    >>> X = np.ones((2, 2048), dtype=np.float32)
+    >>> RMSFeatures(output="sequence", duration=0.1).fit_transform(X).shape
+    (2, 4, 1)
+    >>> RMSFeatures().fit_transform(X)
+    array([[1.],
+           [1.]], dtype=float32)
     """
 
     #: joblib's preferred backend for ``n_jobs``: processes for numpy code, threads for torch.
@@ -341,6 +369,43 @@ class PretrainedFeatures(BaseFeatures):
     :func:`torch.inference_mode`, so memory is bounded by ``batch_size`` chunks whatever the
     track's length. Subclasses implement ``_fit_model`` (setting ``model_``, ``n_features_``,
     ``model_sr_``), ``_chunking``, ``_embed`` and ``_n_frames``.
+
+    Parameters
+    ----------
+    model : str or os.PathLike
+        A pretrained model's name on the Hugging Face hub, or a local path; loaded in ``fit``.
+    layer : int or list of int
+        Which layer's output to return (a list is averaged); the meaning of the indices is the
+        subclass's.
+    device : str
+        Torch device of the model, such as ``"cpu"`` or ``"cuda"``.
+    batch_size : int
+        Chunks per forward pass; memory grows with it, not with the track's length.
+    output, sr, duration, n_jobs, cache_dir, verbose, on_error
+        See :class:`BaseFeatures`. ``sr`` is the rate of in-memory waveforms, which are
+        resampled to the model's rate.
+
+    Attributes
+    ----------
+    model_ : torch.nn.Module
+        The loaded model, in evaluation mode on ``device``.
+    n_features_ : int
+        Dimension of the embeddings.
+    model_sr_ : int
+        Sampling rate (Hz) the model expects.
+    n_features_out_ : int
+        Same as ``n_features_``.
+    skipped_ : list of dict
+        See :class:`BaseFeatures`.
+
+    Examples
+    --------
+    The two pretrained encoders of the toolkit are subclasses:
+
+    >>> from sklearn_mgc import EnCodecMAEFeatures, Wav2Vec2Features
+    >>> from sklearn_mgc.features import PretrainedFeatures
+    >>> issubclass(EnCodecMAEFeatures, PretrainedFeatures), issubclass(Wav2Vec2Features, PretrainedFeatures)
+    (True, True)
     """
 
     _prefer = "threads"

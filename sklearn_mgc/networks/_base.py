@@ -175,6 +175,25 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     {training_attributes}
+
+    Examples
+    --------
+    A new network needs only its module; labels, input checks, the validation split, early
+    stopping and reproducibility come from the base class:
+
+    >>> import numpy as np
+    >>> from torch import nn
+    >>> from sklearn_mgc.networks import BaseNetClassifier
+    >>> class LinearClassifier(BaseNetClassifier):
+    ...     _input_kind = "vector"
+    ...     def _build_module(self, n_features, n_frames, n_classes):
+    ...         return nn.Linear(n_features, n_classes)
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.r_[rng.normal(-2, 1, (20, 3)), rng.normal(2, 1, (20, 3))]
+    >>> y = np.array(["pop"] * 20 + ["rock"] * 20)
+    >>> clf = LinearClassifier(max_epochs=30, lr=0.05, random_state=0).fit(X, y)
+    >>> clf.predict([[-2, -2, -2], [2, 2, 2]])
+    array(['pop', 'rock'], dtype='<U4')
     """
 
     _input_kind = "sequence"
