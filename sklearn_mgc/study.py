@@ -91,7 +91,7 @@ STUDY_MODEL_PARAMS = {
     "gru": {"hidden_size": 32},
     "lstm": {"hidden_size": 32},
     "cnn1d": {"channels": (64, 128), "dense_size": 64, "dropout": 0.3},
-    "cnn2d": {"channels": (8, 16), "pool_size": 4, "lr": 1e-2},
+    "cnn2d": {"channels": (4, 16), "pool_size": 4, "lr": 1e-2},
     "transformer": {"d_model": 32, "n_heads": 4, "n_layers": 1, "dim_feedforward": 64},
 }
 
