@@ -412,6 +412,30 @@ def _torch_threads(n):
         torch.set_num_threads(old)
 
 
+def _sequence_bytes(features, n_clips):
+    """Bytes of the float32 sequence array of ``n_clips`` clips, or None if unknown."""
+    try:
+        n_samples = int(round(features.duration * features._target_sr()))
+        return 4 * n_clips * int(features._n_frames(n_samples)) * int(features.n_features_out_)
+    except Exception:  # duration None, or a representation without these hooks
+        return None
+
+
+def _available_memory():
+    """Bytes of memory available to this process (None where unknown)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
 def _fit_pretrained(name, features, clips):
     """Fit a pretrained representation; return None, or the one-line reason it was skipped."""
     model = features.model
@@ -691,6 +715,20 @@ def run_study(data=None, *, split="study", features=None, models=None, out_dir="
         else:
             feat.fit(clips[:1])
         need_seq = any(m in SEQUENCE_MODELS for m in fmodels)
+        if need_seq:
+            needed = _sequence_bytes(feat, len(y))
+            available = _available_memory()
+            if needed is not None and available is not None and needed > 0.6 * available:
+                dropped = [m for m in fmodels if m in SEQUENCE_MODELS]
+                fmodels = [m for m in fmodels if m not in SEQUENCE_MODELS]
+                reason = (f"skipping {', '.join(dropped)} on {fname}: its sequences would need "
+                          f"{needed / 2**30:.1f} GiB of memory ({available / 2**30:.1f} GiB "
+                          "available); use a shorter --duration, fewer clips or other features")
+                _log(1, reason)
+                skipped.append((fname, reason))
+                need_seq = False
+                if not fmodels:
+                    continue
         _log(verbose, f"extracting {fname} ({type(feat).__name__}, "
                       f"{'sequence' if need_seq else 'mean'}) for {len(y)} clips ...")
         feat.set_params(output="sequence" if need_seq else "mean")

@@ -159,3 +159,15 @@ def test_folder_data_and_long_track_windows(tmp_path):
     short = tmp_path / "short.wav"
     sf.write(short, X[0][:2000], 22050)
     assert predict_track_proba(pipe, short)[1] == 1
+
+
+def test_sequences_too_large_for_memory_are_skipped(tmp_path, monkeypatch, capsys):
+    import sklearn_mgc.study as study
+
+    monkeypatch.setattr(study, "_available_memory", lambda: 1000)
+    result = run_study(features=["mfcc"], models=["rf", "gru"], out_dir=tmp_path, umap=False,
+                       **{**TINY, "verbose": 1})
+    assert [(r["feature"], r["model"]) for r in result.results] == [("mfcc", "rf")]
+    (name, reason), = result.skipped
+    assert name == "mfcc" and "skipping gru on mfcc" in reason and "GiB" in reason
+    assert "skipping gru on mfcc" in capsys.readouterr().err
