@@ -196,15 +196,21 @@ def test_cache_second_pass_reads_only_the_cache(wav_files, tmp_path, monkeypatch
     monkeypatch.setattr(base_module, "load_audio", boom)
     monkeypatch.setattr(MFCCFeatures, "_frames", boom)
     np.testing.assert_array_equal(clone(est).fit_transform(wav_files), first)
-    # the output mode is not part of the key: the mean reuses the same entries
-    mean = clone(est).set_params(output="mean").fit_transform(wav_files)
-    np.testing.assert_allclose(mean, first.mean(axis=1), rtol=1e-5)
     # a joblib.Memory is accepted as the cache location
     np.testing.assert_array_equal(clone(est).set_params(cache_dir=Memory(cache, verbose=0)).fit_transform(wav_files), first)
+    # the output mode is not part of the key: the mean reuses the same entries, and keeps
+    # each clip's mean beside its frames, so that a second mean pass reads only vectors
+    mean = clone(est).set_params(output="mean").fit_transform(wav_files)
+    np.testing.assert_allclose(mean, first.mean(axis=1), rtol=1e-5)
+    means = list(cache.rglob("*-mean.npy"))
+    assert len(means) == 3 and np.load(means[0]).shape == (60,)
+    for entry in entries:
+        entry.unlink()  # frames gone: the mean pass must not need them
+    np.testing.assert_array_equal(clone(est).set_params(output="mean").fit_transform(wav_files), mean)
     monkeypatch.undo()
     # a parameter that changes the frames gives new entries
     MFCCFeatures(output="sequence", duration=1.0, n_mfcc=13, cache_dir=cache).fit_transform(wav_files)
-    assert len(list(cache.rglob("*.npy"))) == 6
+    assert len(list(cache.rglob("*.npy"))) == 3 + 3  # the 3 means above and 3 new frame entries
     # a modified file is recomputed
     sf.write(wav_files[0], waves[2], SR, subtype="FLOAT")
     os.utime(wav_files[0], ns=(1, 1))
@@ -215,7 +221,8 @@ def test_cache_second_pass_reads_only_the_cache(wav_files, tmp_path, monkeypatch
 def test_cache_with_arrays_and_parallel_writers(tmp_path, waves):
     cache = tmp_path / "cache"
     a = MelFeatures(duration=1.0, cache_dir=cache, n_jobs=2).fit_transform(np.concatenate([waves, waves]))
-    assert len(list(cache.rglob("*.npy"))) == 3  # identical clips share an entry
+    # identical clips share their entries (frames and mean)
+    assert len(list(cache.rglob("*.npy"))) == 3 * 2
     assert not list(cache.rglob("*.tmp"))
     b = MelFeatures(duration=1.0, cache_dir=cache).fit_transform(waves)
     np.testing.assert_array_equal(a[:3], b)

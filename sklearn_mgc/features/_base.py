@@ -178,10 +178,10 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "n_features_out_")
         clips = self._validate_clips(X, reset=False)
-        frames = self._compute(clips)
+        rows = self._compute(clips)
         skipped = [
             {"index": i, "clip": clip_name(clip, i), "error": str(result)}
-            for i, (clip, result) in enumerate(zip(clips, frames))
+            for i, (clip, result) in enumerate(zip(clips, rows))
             if isinstance(result, AudioError)
         ]
         if self.on_error == "skip":
@@ -195,7 +195,7 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=2,
             )
-        return self._assemble([f for f in frames if not isinstance(f, AudioError)])
+        return self._assemble([r for r in rows if not isinstance(r, AudioError)])
 
     def get_feature_names_out(self, input_features=None):
         """Names of the mean output's columns, such as ``"mel0"`` ... ``"mel79"``.
@@ -289,31 +289,6 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
             return None
         return FeatureCache(self.cache_dir, type(self).__name__)
 
-    def _clip_frames(self, clip, index, cache, params):
-        """Frames of one clip, from the cache or computed; an AudioError is returned, not raised."""
-        try:
-            key = None
-            if cache is not None:
-                try:
-                    key = cache.key(clip_fingerprint(clip), params)
-                except OSError as exc:
-                    raise AudioError(f"cannot read {clip_name(clip, index)!r}: {exc}") from None
-                hit = cache.get(key)
-                if hit is not None:
-                    return hit
-            frames = self._frames(self._load(clip, index))
-            if frames.shape[0] == 0:
-                raise AudioError(f"{clip_name(clip, index)} is too short for {type(self).__name__}: no frames")
-            frames = np.asarray(frames, dtype=np.float32)
-            if cache is not None:
-                cache.put(key, frames)
-            return frames
-        except AudioError as exc:
-            err = exc
-        if self.on_error == "raise":
-            raise err
-        return err
-
     def _load(self, clip, index):
         target = self._target_sr()
         limit = None if self.duration is None else self.duration
@@ -324,39 +299,78 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
             y = y[: int(round(limit * self.sr))]
         return resample(y, orig_sr=self.sr, target_sr=target)
 
+    def _clip_output(self, clip, index, cache, params, n_frames):
+        """One clip's row: its temporal mean, or its frames cropped to ``n_frames``.
+
+        The frames come from the cache or are computed (and cached); the cache also keeps each
+        clip's mean beside its frames, so a cached mean output reads a vector, not every frame.
+        Reducing here, where the clip was computed, keeps what a parallel worker sends back
+        small. A clip that cannot be used gives its AudioError (returned, not raised, with
+        ``on_error="skip"``).
+        """
+        try:
+            key = None
+            if cache is not None:
+                try:
+                    key = cache.key(clip_fingerprint(clip), params)
+                except OSError as exc:
+                    raise AudioError(f"cannot read {clip_name(clip, index)!r}: {exc}") from None
+                if self.output == "mean":
+                    mean = cache.get(key + "-mean")
+                    if mean is not None:
+                        return mean
+                frames = cache.get(key)
+            else:
+                frames = None
+            if frames is None:
+                frames = np.asarray(self._frames(self._load(clip, index)), dtype=np.float32)
+                if frames.shape[0] == 0:
+                    raise AudioError(f"{clip_name(clip, index)} is too short for {type(self).__name__}: no frames")
+                if key is not None:
+                    cache.put(key, frames)
+        except AudioError as exc:
+            if self.on_error == "raise":
+                raise
+            return exc
+        if self.output == "sequence":
+            return frames[:n_frames]
+        mean = frames.mean(axis=0, dtype=np.float64).astype(np.float32)
+        if key is not None:
+            cache.put(key + "-mean", mean)
+        return mean
+
     def _compute(self, clips):
+        """Rows of every clip, in order; a clip that failed gives its AudioError."""
         cache = self._cache()
         params = self._cache_params() if cache is not None else None
+        n_frames = None
+        if self.output == "sequence" and self.duration is not None:
+            n_frames = self._n_frames(int(round(self.duration * self._target_sr())))
         progress = _progress(len(clips), type(self).__name__, self.verbose)
         if self.n_jobs in (None, 1):
-            results = []
-            for i, clip in enumerate(clips):
-                results.append(self._clip_frames(clip, i, cache, params))
-                progress.update()
+            rows = (self._clip_output(clip, i, cache, params, n_frames) for i, clip in enumerate(clips))
         else:
-            jobs = (delayed(self._clip_frames)(clip, i, cache, params) for i, clip in enumerate(clips))
-            results = []
-            for res in Parallel(n_jobs=self.n_jobs, prefer=self._prefer, return_as="generator")(jobs):
-                results.append(res)
-                progress.update()
+            jobs = (delayed(self._clip_output)(clip, i, cache, params, n_frames) for i, clip in enumerate(clips))
+            rows = Parallel(n_jobs=self.n_jobs, prefer=self._prefer, return_as="generator")(jobs)
+        results = []
+        for row in rows:
+            results.append(row)
+            progress.update()
         progress.close()
         return results
 
-    def _assemble(self, frames):
-        n_feat = self.n_features_out_
+    def _assemble(self, rows):
         if self.output == "mean":
-            out = np.empty((len(frames), n_feat), dtype=np.float32)
-            for i, f in enumerate(frames):
-                out[i] = f.mean(axis=0, dtype=np.float64)
-            return out
+            if not rows:
+                return np.empty((0, self.n_features_out_), dtype=np.float32)
+            return np.stack(rows)
         if self.duration is not None:
             n_frames = self._n_frames(int(round(self.duration * self._target_sr())))
         else:
-            n_frames = max((f.shape[0] for f in frames), default=0)
-        out = np.zeros((len(frames), n_frames, n_feat), dtype=np.float32)
-        for i, f in enumerate(frames):
-            t = min(n_frames, f.shape[0])
-            out[i, :t] = f[:t]
+            n_frames = max((r.shape[0] for r in rows), default=0)
+        out = np.zeros((len(rows), n_frames, self.n_features_out_), dtype=np.float32)
+        for i, r in enumerate(rows):
+            out[i, : r.shape[0]] = r
         return out
 
 
