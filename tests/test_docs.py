@@ -41,24 +41,8 @@ def _package_modules():
 MODULES = _package_modules()
 
 
-@pytest.fixture
-def one_torch_thread():
-    """The doctests train tiny networks: one thread is faster and immune to a busy machine."""
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("module_name", MODULES)
-def test_docstring_examples(module_name, one_torch_thread, monkeypatch, tmp_path):
+def test_docstring_examples(module_name, monkeypatch, tmp_path):
     monkeypatch.setenv("MPLBACKEND", "agg")
     monkeypatch.chdir(tmp_path)  # examples that write files write them here
     module = importlib.import_module(module_name)
@@ -94,37 +78,15 @@ def _public_names():
     names = [("sklearn_mgc", n) for n in sklearn_mgc.__all__ if n != "__version__"]
     for module_name in ("sklearn_mgc.datasets", "sklearn_mgc.plotting", "sklearn_mgc.audio",
                         "sklearn_mgc.study"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:  # pragma: no cover - a module not written yet
-            continue
+        module = importlib.import_module(module_name)
         for name in module.__all__:
             if callable(getattr(module, name)):  # constants (GENRES...) have no sections
                 names.append((module_name, name))
     return names
 
 
-# Public names whose docstrings still lack sections (reported to their owners). Listed here
-# so that the gap is visible in the test report (xfail) without failing the suite; remove an
-# entry once its docstring is complete.
-KNOWN_GAPS = {
-    "sklearn_mgc.study.run_study": "no Examples",
-    "sklearn_mgc.study.format_results": "no Examples",
-    "sklearn_mgc.study.load_study_data": "no Examples",
-    "sklearn_mgc.study.make_pipeline": "no Examples",
-    "sklearn_mgc.study.predict_track_proba": "no Examples",
-}
-
-
 def _params():
-    out = []
-    for module_name, name in _public_names():
-        full = f"{module_name}.{name}"
-        marks = []
-        if full in KNOWN_GAPS:
-            marks = [pytest.mark.xfail(reason=f"docstring: {KNOWN_GAPS[full]}", strict=False)]
-        out.append(pytest.param(module_name, name, id=full, marks=marks))
-    return out
+    return [pytest.param(m, n, id=f"{m}.{n}") for m, n in _public_names()]
 
 
 @pytest.mark.parametrize("module_name, name", _params())
