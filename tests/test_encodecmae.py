@@ -385,3 +385,20 @@ def test_fitted_transformer_pickles(tiny_mel):
     expected = feat.fit_transform(X)
     again = pickle.loads(pickle.dumps(feat))
     np.testing.assert_array_equal(again.transform(X), expected)
+
+
+def test_pipeline_gru_on_sequences(tiny_mel):
+    from sklearn_mgc import GRUClassifier
+    from sklearn_mgc.datasets import make_genre_clips
+
+    X, y = make_genre_clips(8, duration=1.0, sr=24000, genres=["classical", "metal"], random_state=0)
+    pipe = Pipeline(
+        [
+            ("feat", EnCodecMAEFeatures(model=tiny_mel, duration=1.0, output="sequence")),
+            ("clf", GRUClassifier(hidden_size=8, max_epochs=30, lr=0.01, validation_fraction=None,
+                                  patience=None, random_state=0)),
+        ]
+    )
+    pipe.fit(X, y)
+    assert pipe.named_steps["clf"].n_features_in_ == 16
+    assert pipe.score(X, y) > 0.75

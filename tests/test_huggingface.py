@@ -272,3 +272,19 @@ def test_pickle_round_trip(w2v_dir):
     assert type(restored.model_).__name__ == "Wav2Vec2Model" and not restored.model_.training
     np.testing.assert_array_equal(restored.transform(X), before)
     np.testing.assert_array_equal(feat.transform(X), before)  # pickling left it intact
+
+
+def test_pipeline_gru_on_sequences(w2v_dir):
+    from sklearn_mgc import GRUClassifier
+
+    X_train, y_train = _tone_or_noise(8, seed=0)
+    X_test, y_test = _tone_or_noise(4, seed=1)
+    pipe = Pipeline(
+        [
+            ("feat", Wav2Vec2Features(model=w2v_dir, sr=SR, duration=0.5, output="sequence")),
+            ("clf", GRUClassifier(hidden_size=8, max_epochs=30, lr=0.01, validation_fraction=None,
+                                  patience=None, random_state=0)),
+        ]
+    )
+    pipe.fit(X_train, y_train)
+    assert np.mean(pipe.predict(X_test) == y_test) >= 0.75
