@@ -327,3 +327,14 @@ def test_pipeline_on_real_clips():
     pipe.fit(files, y)
     pred = pipe.predict(files[:2])
     assert pred.shape == (2,) and set(pred) <= {"classical", "metal"}
+
+
+def test_transformer_attention_dropout_is_separate():
+    # attention-weight dropout disables PyTorch's fused attention kernel (T x T matrices in memory)
+    X = np.random.default_rng(0).standard_normal((12, 6, 4)).astype(np.float32)
+    y = np.array(["a", "b"] * 6)
+    clf = TransformerClassifier(n_heads=2, n_layers=2, dropout=0.3, max_epochs=1, random_state=0).fit(X, y)
+    layers = clf.net_.module_.encoder.layers
+    assert all(layer.self_attn.dropout == 0.0 and layer.dropout1.p == 0.3 for layer in layers)
+    clf = TransformerClassifier(n_heads=2, n_layers=1, attention_dropout=0.2, max_epochs=1).fit(X, y)
+    assert clf.net_.module_.encoder.layers[0].self_attn.dropout == 0.2
