@@ -76,7 +76,7 @@ class FeatureCache:
         location = getattr(location, "location", location)
         if location is None:
             raise ValueError("cache_dir: a joblib.Memory without a location cannot cache")
-        self.root = Path(location) / "sklearn_mgc" / namespace
+        self.root = Path(os.path.expanduser(os.fspath(location))) / "sklearn_mgc" / namespace
 
     @staticmethod
     def key(fingerprint, params):

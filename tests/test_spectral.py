@@ -279,3 +279,10 @@ def test_pipeline_cross_val_score_real_clips(gtzan_mini):
     )
     scores = cross_val_score(pipe, data.filenames, data.target, cv=3)
     assert scores.shape == (3,) and scores.mean() > 0.15  # 10 genres: chance is 0.1
+
+
+def test_cache_dir_expands_the_home_folder(tmp_path, monkeypatch, waves):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    MelFeatures(duration=1.0, cache_dir="~/mgc-cache").fit_transform(waves)
+    assert len(list((tmp_path / "mgc-cache").rglob("*.npy"))) == 3 * 2  # frames and means
+    assert not (tmp_path / "~").exists()
