@@ -286,3 +286,14 @@ def test_cache_dir_expands_the_home_folder(tmp_path, monkeypatch, waves):
     MelFeatures(duration=1.0, cache_dir="~/mgc-cache").fit_transform(waves)
     assert len(list((tmp_path / "mgc-cache").rglob("*.npy"))) == 3 * 2  # frames and means
     assert not (tmp_path / "~").exists()
+
+
+def test_clip_too_short_for_the_cqt_is_a_named_audio_error():
+    # librosa refuses a clip shorter than its lowest octave's downsampling needs (found by hypothesis)
+    est = CQTFeatures(sr=8000, n_bins=24, hop_ms=5.0, duration=1.0).fit([np.zeros(10, np.float32)])
+    clips = [np.ones(8000, np.float32), np.ones(1, np.float32)]
+    with pytest.raises(AudioError, match="clip 1: too short for CQTFeatures"):
+        est.transform(clips)
+    est.set_params(on_error="skip")
+    with pytest.warns(UserWarning, match="skipped 1 of 2"):
+        assert est.transform(clips).shape == (1, 24)

@@ -323,7 +323,11 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
             else:
                 frames = None
             if frames is None:
-                frames = np.asarray(self._frames(self._load(clip, index)), dtype=np.float32)
+                y = self._load(clip, index)
+                try:
+                    frames = np.asarray(self._frames(y), dtype=np.float32)
+                except AudioError as exc:  # the representation's own complaint: name the clip
+                    raise AudioError(f"{clip_name(clip, index)}: {exc}") from None
                 if frames.shape[0] == 0:
                     raise AudioError(f"{clip_name(clip, index)} is too short for {type(self).__name__}: no frames")
                 if key is not None:

@@ -11,6 +11,7 @@ import numbers
 import librosa
 import numpy as np
 
+from ..audio import AudioError
 from ._base import BaseFeatures
 
 __all__ = ["MelFeatures", "MFCCFeatures", "CQTFeatures", "SpectrumFeatures"]
@@ -343,8 +344,8 @@ class CQTFeatures(_SpectralFeatures):
         return self.n_bins
 
     def _frames(self, y):
-        C = np.abs(
-            librosa.cqt(
+        try:
+            C = librosa.cqt(
                 y,
                 sr=self.sr,
                 hop_length=self._hop_length(),
@@ -352,7 +353,11 @@ class CQTFeatures(_SpectralFeatures):
                 n_bins=self.n_bins,
                 bins_per_octave=self.bins_per_octave,
             )
-        )
+        except librosa.util.exceptions.ParameterError as exc:
+            if "too short" not in str(exc):
+                raise
+            raise AudioError(f"too short for CQTFeatures ({len(y)} samples): {exc}") from None
+        C = np.abs(C)
         return librosa.amplitude_to_db(C, ref=1.0, amin=1e-5, top_db=None).T
 
 
