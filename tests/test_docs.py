@@ -74,8 +74,13 @@ def test_every_module_is_searched_for_doctests():
 # --------------------------------------------------------------------------------------
 # numpydoc sections of every public name
 # --------------------------------------------------------------------------------------
+# the base classes for writing a new representation or network, and the shared attention layer
+BASES = [("sklearn_mgc.features", "BaseFeatures"), ("sklearn_mgc.features", "PretrainedFeatures"),
+         ("sklearn_mgc.networks", "BaseNetClassifier"), ("sklearn_mgc.networks", "AttentionPooling")]
+
+
 def _public_names():
-    names = [("sklearn_mgc", n) for n in sklearn_mgc.__all__ if n != "__version__"]
+    names = [("sklearn_mgc", n) for n in sklearn_mgc.__all__ if n != "__version__"] + BASES
     for module_name in ("sklearn_mgc.datasets", "sklearn_mgc.plotting", "sklearn_mgc.audio",
                         "sklearn_mgc.study"):
         module = importlib.import_module(module_name)

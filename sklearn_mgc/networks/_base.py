@@ -123,9 +123,21 @@ class AttentionPooling(nn.Module):
     input_size : int
         Size of each ``h_t``.
 
-    Shape
+    Attributes
+    ----------
+    score : torch.nn.Linear
+        The scoring layer ``w . h_t + b``, from ``input_size`` to 1.
+
+    Notes
     -----
-    input ``(n, T, input_size)`` -> output ``(n, input_size)``.
+    ``forward`` maps ``h`` of shape ``(n, T, input_size)`` to the context ``(n, input_size)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_mgc.networks import AttentionPooling
+    >>> AttentionPooling(6)(torch.randn(2, 10, 6)).shape
+    torch.Size([2, 6])
     """
 
     def __init__(self, input_size):

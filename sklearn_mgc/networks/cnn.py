@@ -15,9 +15,9 @@ class CNN1DNet(nn.Module):
     shorter than ``pool`` frames is pooled with a window of its own length, so short
     inputs never fail.
 
-    Shape
+    Notes
     -----
-    input ``(n, T, F)`` -> logits ``(n, n_classes)``.
+    Shapes: input ``(n, T, F)`` -> logits ``(n, n_classes)``.
     """
 
     def __init__(self, n_features, n_classes, *, channels=(128, 256, 512), kernel_size=3,
@@ -49,9 +49,9 @@ class CNN2DNet(nn.Module):
     Each block: Conv2d(k x k, padding k // 2) + ReLU + MaxPool2d(pool); along an axis
     shorter than ``pool`` the window shrinks to that axis' length, so short inputs never fail.
 
-    Shape
+    Notes
     -----
-    input ``(n, T, F)`` -> logits ``(n, n_classes)``.
+    Shapes: input ``(n, T, F)`` -> logits ``(n, n_classes)``.
     """
 
     def __init__(self, n_classes, *, channels=(32, 64), kernel_size=3, pool_size=2,

@@ -10,9 +10,9 @@ __all__ = ["MLPNet", "MLPClassifier"]
 class MLPNet(nn.Module):
     """Blocks of Linear + BatchNorm1d + GELU + Dropout, then Linear -> logits.
 
-    Shape
+    Notes
     -----
-    input ``(n, d)`` -> logits ``(n, n_classes)``.
+    Shapes: input ``(n, d)`` -> logits ``(n, n_classes)``.
     """
 
     def __init__(self, n_features, n_classes, *, hidden_sizes=(1024, 512, 256, 128, 64),

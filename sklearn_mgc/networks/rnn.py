@@ -25,9 +25,9 @@ class RecurrentAttentionNet(nn.Module):
     dropout : float
         Dropout between recurrent layers and before the classifier.
 
-    Shape
+    Notes
     -----
-    input ``(n, T, F)`` -> logits ``(n, n_classes)``.
+    Shapes: input ``(n, T, F)`` -> logits ``(n, n_classes)``.
     """
 
     def __init__(self, n_features, n_classes, *, cell="gru", hidden_size=32, n_layers=1,

@@ -59,9 +59,9 @@ class PositionalEncoding(nn.Module):
 class TransformerNet(nn.Module):
     """Optional projection, positional encoding, TransformerEncoder, attention pooling, linear.
 
-    Shape
+    Notes
     -----
-    input ``(n, T, F)`` -> logits ``(n, n_classes)``.
+    Shapes: input ``(n, T, F)`` -> logits ``(n, n_classes)``.
     """
 
     def __init__(self, n_features, n_classes, *, d_model=None, n_heads=4, n_layers=4,
