@@ -338,3 +338,53 @@ def test_transformer_attention_dropout_is_separate():
     assert all(layer.self_attn.dropout == 0.0 and layer.dropout1.p == 0.3 for layer in layers)
     clf = TransformerClassifier(n_heads=2, n_layers=1, attention_dropout=0.2, max_epochs=1).fit(X, y)
     assert clf.net_.module_.encoder.layers[0].self_attn.dropout == 0.2
+
+
+# an architecture size to search, per network
+GRID = {
+    MLPClassifier: {"clf__hidden_sizes": [(8,), (16,)]},
+    LSTMClassifier: {"clf__hidden_size": [4, 8]},
+    GRUClassifier: {"clf__hidden_size": [4, 8]},
+    CNN1DClassifier: {"clf__dense_size": [8, 16]},
+    CNN2DClassifier: {"clf__channels": [(4, 4), (8, 8)]},
+    TransformerClassifier: {"clf__dim_feedforward": [8, 16]},
+}
+
+
+def _raw_audio_pipeline(Est, duration, hop_ms):
+    from sklearn_mgc.features.pooling import TemporalMean
+    from sklearn_mgc.features.spectral import MFCCFeatures
+
+    steps = [("feat", MFCCFeatures(output="sequence", duration=duration, hop_ms=hop_ms))]
+    if Est is MLPClassifier:
+        steps.append(("pool", TemporalMean()))
+    clf = Est(**LEARN[Est], max_epochs=4, lr=0.01, batch_size=8, validation_fraction=None,
+              patience=None, random_state=0)
+    return Pipeline(steps + [("clf", clf)])
+
+
+@pytest.mark.parametrize("Est", ALL)
+def test_each_network_in_pipeline_grid_search_and_cross_val_score(Est):
+    from sklearn_mgc.datasets import make_genre_clips
+
+    X, y = make_genre_clips(4, duration=1.0, genres=3, random_state=1)
+    pipe = _raw_audio_pipeline(Est, duration=1.0, hop_ms=40.0)
+    cv = StratifiedKFold(2, shuffle=True, random_state=0)
+    scores = cross_val_score(pipe, X, y, cv=cv)
+    assert scores.shape == (2,) and np.all((scores >= 0) & (scores <= 1))
+    grid = GridSearchCV(pipe, GRID[Est], cv=cv).fit(X, y)
+    (name, values), = GRID[Est].items()
+    assert grid.best_params_[name] in values
+    assert set(grid.predict(X[:4])) <= set(y)
+
+
+@pytest.mark.parametrize("Est", ALL)
+def test_each_network_on_real_clips(Est, gtzan_files):
+    chosen = [(f, g) for f, g in gtzan_files if g in ("classical", "metal")][::3]
+    files = [f for f, _ in chosen]
+    y = np.array([g for _, g in chosen], dtype=object)
+    pipe = _raw_audio_pipeline(Est, duration=3.0, hop_ms=50.0).fit(files, y)
+    proba = pipe.predict_proba(files)
+    assert proba.shape == (len(files), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert set(pipe.predict(files)) <= {"classical", "metal"}
