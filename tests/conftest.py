@@ -39,6 +39,22 @@ def gtzan_mini():
 
 
 @pytest.fixture(scope="session")
+def gtzan_splits():
+    """Folder of the three fault-filtered split lists; skips when absent."""
+    if not (GTZAN_SPLITS / "train_filtered.txt").is_file():
+        pytest.skip(f"fault-filtered split lists not found at {GTZAN_SPLITS}")
+    return GTZAN_SPLITS
+
+
+@pytest.fixture(scope="session")
+def encodecmae_fixtures():
+    """Folder of the EnCodecMAE reference outputs (``mel/``, ``ec/``); skips when absent."""
+    if not ENCODECMAE_FIXTURES.is_dir():
+        pytest.skip(f"EnCodecMAE fixtures not found at {ENCODECMAE_FIXTURES}")
+    return ENCODECMAE_FIXTURES
+
+
+@pytest.fixture(scope="session")
 def gtzan_files(gtzan_mini):
     """Sorted list of (path, genre) of the real clips."""
     files = sorted((gtzan_mini / "genres_original").glob("*/*.wav"))

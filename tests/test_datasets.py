@@ -1,7 +1,6 @@
 """Tests of sklearn_mgc.datasets: make_genre_clips, load_gtzan and the splits."""
 
 import io
-import os
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -22,15 +21,9 @@ from sklearn_mgc.datasets import (
 )
 from sklearn_mgc.datasets import gtzan as gtzan_module
 
-SHARED = Path(__file__).parents[1].parent / "shared" / "data"
-GTZAN_MINI = Path(os.environ.get("SKLEARN_MGC_GTZAN_MINI", SHARED / "gtzan-mini"))
-SPLITS_DIR = SHARED / "gtzan-splits" / "fault-filtered"
 GTZAN_GENRES = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop",
                 "reggae", "rock"]
 
-needs_mini = pytest.mark.skipif(not GTZAN_MINI.is_dir(), reason="gtzan-mini data not available")
-needs_splits = pytest.mark.skipif(not (SPLITS_DIR / "train_filtered.txt").is_file(),
-                                  reason="fault-filtered split lists not available")
 
 
 # --------------------------------------------------------------------------------------
@@ -197,9 +190,8 @@ def test_load_gtzan_bad_split(tmp_path):
         load_gtzan(tmp_path, split="artist")
 
 
-@needs_mini
-def test_load_gtzan_mini():
-    data = load_gtzan(GTZAN_MINI)
+def test_load_gtzan_mini(gtzan_mini):
+    data = load_gtzan(gtzan_mini)
     assert len(data.filenames) == 60
     assert list(data.target_names) == GTZAN_GENRES
     assert Counter(data.target) == {g: 6 for g in GTZAN_GENRES}
@@ -218,14 +210,12 @@ def _listed(split_dir):
     return out
 
 
-@needs_mini
-@needs_splits
-def test_load_gtzan_mini_fault_filtered():
-    listed = _listed(SPLITS_DIR)
+def test_load_gtzan_mini_fault_filtered(gtzan_mini, gtzan_splits):
+    listed = _listed(gtzan_splits)
     with pytest.warns(UserWarning, match="missing"):
-        data = load_gtzan(GTZAN_MINI, split="fault-filtered", splits_dir=SPLITS_DIR)
+        data = load_gtzan(gtzan_mini, split="fault-filtered", splits_dir=gtzan_splits)
     keys = [(t, int(Path(f).name.split(".")[1])) for f, t in zip(data.filenames, data.target)]
-    full = load_gtzan(GTZAN_MINI)
+    full = load_gtzan(gtzan_mini)
     all_keys = [(t, int(Path(f).name.split(".")[1])) for f, t in zip(full.filenames, full.target)]
     expected = [k for k in all_keys if k in listed]
     assert 0 < len(expected) < 60
@@ -234,28 +224,27 @@ def test_load_gtzan_mini_fault_filtered():
     assert data.split.dtype == object and set(data.split) <= {"train", "valid", "test"}
     # the parent folder of the split lists is accepted too
     with pytest.warns(UserWarning, match="missing"):
-        again = load_gtzan(GTZAN_MINI, split="fault-filtered", splits_dir=SPLITS_DIR.parent)
+        again = load_gtzan(gtzan_mini, split="fault-filtered", splits_dir=gtzan_splits.parent)
     np.testing.assert_array_equal(again.filenames, data.filenames)
 
 
-@needs_splits
-def test_load_gtzan_fault_filtered_full_tree(tmp_path):
+def test_load_gtzan_fault_filtered_full_tree(tmp_path, gtzan_splits):
     # a fake full GTZAN (Kaggle layout, empty files, so no decoding check)
     for g in GTZAN_GENRES:
         (tmp_path / "genres_original" / g).mkdir(parents=True)
         for i in range(100):
             (tmp_path / "genres_original" / g / f"{g}.{i:05d}.wav").touch()
-    data = load_gtzan(tmp_path, split="fault-filtered", splits_dir=SPLITS_DIR,
+    data = load_gtzan(tmp_path, split="fault-filtered", splits_dir=gtzan_splits,
                       check_files=False)
     assert Counter(data.split) == {"train": 443, "valid": 197, "test": 290}
     assert len(data.filenames) == len(data.target) == 930
-    listed = _listed(SPLITS_DIR)
+    listed = _listed(gtzan_splits)
     for f, t, s in zip(data.filenames, data.target, data.split):
         assert listed[(t, int(Path(f).name.split(".")[1]))] == s
     # a listed clip that is absent is reported, the rest kept
     (tmp_path / "genres_original" / "jazz" / "jazz.00054.wav").unlink()
     with pytest.warns(UserWarning, match="jazz.00054"):
-        data = load_gtzan(tmp_path, split="fault-filtered", splits_dir=SPLITS_DIR,
+        data = load_gtzan(tmp_path, split="fault-filtered", splits_dir=gtzan_splits,
                           check_files=False)
     assert len(data.filenames) == 929
 

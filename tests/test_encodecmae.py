@@ -6,8 +6,6 @@ folder in SKLEARN_MGC_ENCODECMAE_FIXTURES); those tests skip where the fixtures 
 Everything else uses tiny random checkpoints built here, so nothing needs the network.
 """
 
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,35 +26,18 @@ from sklearn_mgc.features.encodecmae.model import (  # noqa: E402
 )
 
 
-def _fixtures_dir():
-    env = os.environ.get("SKLEARN_MGC_ENCODECMAE_FIXTURES")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "encodecmae"
-
-
-FIXTURES = _fixtures_dir()
 CASES = {
     "mel": "encodecmae_tiny_mel_d96_l3_st.pt",
     "ec": "encodecmae_tiny_ec_d96_l2_st.pt",
 }
 
 
-def _fixture(kind):
-    folder = FIXTURES / kind
+def _fixture(root, kind):
+    folder = root / kind
     ckpt = folder / CASES[kind]
     if not ckpt.is_file():
         pytest.skip(f"EnCodecMAE fixtures not found in {folder}")
     return folder, ckpt
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    # the models here are tiny: one thread avoids threading overhead, a large one on busy machines
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +56,8 @@ def tiny_ec(tmp_path_factory):
 
 # ------------------------------------------------------------------ parity with the authors
 @pytest.mark.parametrize("kind", ["mel", "ec"])
-def test_parity_with_reference(kind):
-    folder, ckpt = _fixture(kind)
+def test_parity_with_reference(kind, encodecmae_fixtures):
+    folder, ckpt = _fixture(encodecmae_fixtures, kind)
     wave = np.load(folder / "wave.npy")
     expected = {layer: np.load(folder / f"expected_layer{layer}.npy") for layer in (-1, 0, 1)}
     # end to end through the transformer (final output)
@@ -100,8 +81,8 @@ def test_parity_with_reference(kind):
         np.testing.assert_allclose(np.concatenate(acts[layer])[None], exp, rtol=0, atol=1e-4, err_msg=f"layer {layer}")
 
 
-def test_parity_layer_average():
-    folder, ckpt = _fixture("mel")
+def test_parity_layer_average(encodecmae_fixtures):
+    folder, ckpt = _fixture(encodecmae_fixtures, "mel")
     wave = np.load(folder / "wave.npy")
     expected = (np.load(folder / "expected_layer0.npy") + np.load(folder / "expected_layer1.npy")) / 2
     got = EnCodecMAEFeatures(model=str(ckpt), layer=[0, 1], output="sequence", duration=None).fit_transform([wave])
@@ -110,8 +91,8 @@ def test_parity_layer_average():
     np.testing.assert_allclose(mean[0], expected[0].mean(axis=0), rtol=0, atol=1e-4)
 
 
-def test_fbank_parity_first_4s():
-    folder, ckpt = _fixture("mel")
+def test_fbank_parity_first_4s(encodecmae_fixtures):
+    folder, ckpt = _fixture(encodecmae_fixtures, "mel")
     wave = np.load(folder / "wave.npy")
     expected = np.load(folder / "expected_fbank_first4s.npy")
     model, info = build_from_checkpoint(load_checkpoint(ckpt))
@@ -143,8 +124,8 @@ def test_fbank_matches_float64_reference():
     assert abs(int(f32.mean(axis=0).argmax()) - band) <= 1
 
 
-def test_gin_config_reads_published_values():
-    _, ckpt = _fixture("mel")
+def test_gin_config_reads_published_values(encodecmae_fixtures):
+    _, ckpt = _fixture(encodecmae_fixtures, "mel")
     config = GinConfig(load_checkpoint(ckpt)["config"])
     assert config.macro("MODEL_DIM") == 96  # the later definition wins
     assert config.get("MultiHeadAttention", "num_heads", scope="encoder") == 12

@@ -23,16 +23,6 @@ from sklearn_mgc.features.huggingface import _save_tiny_model  # noqa: E402
 SR = 16000  # rate of the tiny models' feature extractor
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """Tiny models gain nothing from intra-op threads, and on a busy 2-core CI runner
-    OpenMP's thread barriers make each forward pass up to 50 times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def w2v_dir(tmp_path_factory):
     return _save_tiny_model(tmp_path_factory.mktemp("models") / "tiny-wav2vec2", kind="wav2vec2")

@@ -1,8 +1,6 @@
 """Tests for sklearn_mgc.networks: the scikit-learn contract of the six network classifiers."""
 
-import os
 import pickle
-from pathlib import Path
 
 import joblib
 import numpy as np
@@ -25,16 +23,6 @@ from sklearn_mgc.networks import (
 ALL = [MLPClassifier, LSTMClassifier, GRUClassifier, CNN1DClassifier, CNN2DClassifier,
        TransformerClassifier]
 SEQUENCE = [E for E in ALL if E is not MLPClassifier]
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # Tiny models gain nothing from threads, and on a busy 2-core CI runner OpenMP
-    # spin-waiting makes 2 threads many times slower. Restore the setting afterwards.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def tiny(Est, **kw):
@@ -303,17 +291,10 @@ def test_pipeline_cross_val_and_grid_search(genre_sequences):
     assert set(grid.predict(seq)) <= set(y)
 
 
-def _gtzan_mini():
-    env = os.environ.get("SKLEARN_MGC_GTZAN_MINI")
-    root = Path(env) if env else Path(__file__).parents[1].parent / "shared" / "data" / "gtzan-mini"
-    return root if root.exists() else None
-
-
-@pytest.mark.skipif(_gtzan_mini() is None, reason="GTZAN-mini clips not found")
-def test_pipeline_on_real_clips():
+def test_pipeline_on_real_clips(gtzan_mini):
     from sklearn_mgc.features.spectral import MelFeatures
 
-    root = _gtzan_mini()
+    root = gtzan_mini
     files, labels = [], []
     for genre in ("classical", "metal"):
         paths = sorted((root / "genres_original" / genre).glob("*.wav"))[:3]
