@@ -83,7 +83,10 @@ def worker(spec):
     from sklearn_mgc.features.encodecmae import EnCodecMAEFeatures
 
     feat = EnCodecMAEFeatures(
-        model=spec["checkpoint"], duration=None, batch_size=spec["batch_size"], device=spec["device"]
+        model=spec["checkpoint"],
+        duration=None,
+        batch_size=spec["batch_size"],
+        device=spec["device"],
     )
     feat.fit(np.zeros((1, SR), dtype=np.float32))
     rng = np.random.default_rng(0)
@@ -119,7 +122,10 @@ def worker(spec):
 
 def run(spec):
     proc = subprocess.run(
-        [sys.executable, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True, check=False
+        [sys.executable, __file__, "--worker", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
@@ -127,13 +133,17 @@ def run(spec):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--front-end", choices=["mel", "ec"], default="mel")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--repeats", type=int, default=3, help="timed transforms of the 30 s clip")
-    parser.add_argument("--long", type=float, nargs="+", default=[120.0, 600.0], help="long track lengths (s)")
+    parser.add_argument(
+        "--long", type=float, nargs="+", default=[120.0, 600.0], help="long track lengths (s)"
+    )
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[2, 8])
     args = parser.parse_args()
     if args.worker:
@@ -145,28 +155,50 @@ def main():
 
     path = os.path.join(tempfile.gettempdir(), f"bench_encodecmae_base_{args.front_end}.pt")
     if not os.path.exists(path):
-        torch.save(make_checkpoint(front_end=args.front_end, dim=768, num_layers=10, n_heads=12, ff_dim=4096), path)
+        torch.save(
+            make_checkpoint(
+                front_end=args.front_end, dim=768, num_layers=10, n_heads=12, ff_dim=4096
+            ),
+            path,
+        )
     base = {"checkpoint": path, "device": args.device, "threads": args.threads}
-    print(f"EnCodecMAE base ({args.front_end} front end, 768-d, 10 layers, 12 heads), device={args.device}, "
-          f"torch threads={args.threads or torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"EnCodecMAE base ({args.front_end} front end, 768-d, 10 layers, 12 heads), "
+        f"device={args.device}, "
+        f"torch threads={args.threads or torch.get_num_threads()}, load average "
+        f"{os.getloadavg()[0]:.1f}"
+    )
 
     r = run({**base, "seconds": 30.0, "batch_size": 8, "repeats": args.repeats + 1})
     timed = r["all_s"][1:]  # the first transform warms up
     cpu = r["cpu_s"][1:]
-    print(f"30 s clip: {min(timed):.2f} s per clip (best of {len(timed)}; all {', '.join(f'{t:.2f}' for t in timed)}), "
-          f"{30.0 / min(timed):.1f}x real time; CPU time {min(cpu):.2f} s; output {r['out_shape']}")
-    print(f"           peak RSS {r['peak_mb']:.0f} MB, model loaded {r['rss_loaded_mb']:.0f} MB, "
-          f"peak during transform {r['transform_peak_rss_mb']:.0f} MB "
-          f"(+{r['transform_peak_rss_mb'] - r['rss_loaded_mb']:.0f} MB over the loaded model)"
-          + (f", CUDA peak {r['cuda_peak_mb']:.0f} MB" if "cuda_peak_mb" in r else ""))
+    print(
+        f"30 s clip: {min(timed):.2f} s per clip (best of {len(timed)}; all "
+        f"{', '.join(f'{t:.2f}' for t in timed)}), "
+        f"{30.0 / min(timed):.1f}x real time; CPU time {min(cpu):.2f} s; output {r['out_shape']}"
+    )
+    print(
+        f"           peak RSS {r['peak_mb']:.0f} MB, model loaded {r['rss_loaded_mb']:.0f} MB, "
+        f"peak during transform {r['transform_peak_rss_mb']:.0f} MB "
+        f"(+{r['transform_peak_rss_mb'] - r['rss_loaded_mb']:.0f} MB over the loaded model)"
+        + (f", CUDA peak {r['cuda_peak_mb']:.0f} MB" if "cuda_peak_mb" in r else "")
+    )
     print("\nlong tracks (one transform each, fresh process):")
-    print(f"{'track':>8} {'batch':>5} {'seconds':>8} {'CPU s':>8} {'peak RSS MB':>11} {'transform peak MB':>17} {'increase MB':>11}")
+    print(
+        f"{'track':>8} {'batch':>5} {'seconds':>8} {'CPU s':>8} {'peak RSS MB':>11} "
+        f"{'transform peak MB':>17} {'increase MB':>11}"
+    )
     for batch_size in args.batch_sizes:
         for seconds in args.long:
             r = run({**base, "seconds": seconds, "batch_size": batch_size, "repeats": 1})
-            print(f"{seconds / 60:>6.1f} m {batch_size:>5} {r['best_s']:>8.1f} {r['cpu_s'][0]:>8.1f} {r['peak_mb']:>11.0f} "
-                  f"{r['transform_peak_rss_mb']:>17.0f} {r['transform_peak_rss_mb'] - r['rss_loaded_mb']:>11.0f}"
-                  + (f"  CUDA peak {r['cuda_peak_mb']:.0f} MB" if "cuda_peak_mb" in r else ""), flush=True)
+            print(
+                f"{seconds / 60:>6.1f} m {batch_size:>5} {r['best_s']:>8.1f} "
+                f"{r['cpu_s'][0]:>8.1f} {r['peak_mb']:>11.0f} "
+                f"{r['transform_peak_rss_mb']:>17.0f} "
+                f"{r['transform_peak_rss_mb'] - r['rss_loaded_mb']:>11.0f}"
+                + (f"  CUDA peak {r['cuda_peak_mb']:.0f} MB" if "cuda_peak_mb" in r else ""),
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

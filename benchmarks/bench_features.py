@@ -28,13 +28,17 @@ HOP, WIN, NFFT = 220, 551, 1024
 
 
 def bare_mel(y):
-    S = librosa.feature.melspectrogram(y=y, sr=SR, n_fft=NFFT, hop_length=HOP, win_length=WIN, n_mels=80)
+    S = librosa.feature.melspectrogram(
+        y=y, sr=SR, n_fft=NFFT, hop_length=HOP, win_length=WIN, n_mels=80
+    )
     return librosa.power_to_db(S, ref=1.0, top_db=None).mean(axis=1)
 
 
 def bare_mfcc(y):
     M = librosa.feature.mfcc(y=y, sr=SR, n_mfcc=20, n_fft=NFFT, hop_length=HOP, win_length=WIN)
-    return np.concatenate([M, librosa.feature.delta(M), librosa.feature.delta(M, order=2)]).mean(axis=1)
+    return np.concatenate([M, librosa.feature.delta(M), librosa.feature.delta(M, order=2)]).mean(
+        axis=1
+    )
 
 
 def bare_cqt(y):
@@ -64,13 +68,19 @@ def timed(fn, repeat):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     here = os.path.dirname(os.path.abspath(__file__))
-    parser.add_argument("--data", default=os.path.join(here, "..", "..", "shared", "data", "gtzan-mini"))
+    parser.add_argument(
+        "--data", default=os.path.join(here, "..", "..", "shared", "data", "gtzan-mini")
+    )
     parser.add_argument("--n-clips", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=2, help="best of N timings")
     args = parser.parse_args()
-    files = sorted(glob.glob(os.path.join(args.data, "**", "*.wav"), recursive=True))[:: 3][: args.n_clips]
+    files = sorted(glob.glob(os.path.join(args.data, "**", "*.wav"), recursive=True))[::3][
+        : args.n_clips
+    ]
     if not files:
         raise SystemExit(f"no .wav files under {args.data}")
     n = len(files)
@@ -81,13 +91,20 @@ def main():
         bare(librosa.load(files[0], sr=SR, duration=2.0)[0])
         cls(duration=2.0, n_jobs=2).fit_transform(files[:4])
 
-    header = f"{'representation':<18}{'bare s/clip':>12}{'ours s/clip':>12}{'overhead':>10}{'n_jobs=2':>10}{'cached':>10}"
+    header = (
+        f"{'representation':<18}{'bare s/clip':>12}{'ours s/clip':>12}"
+        f"{'overhead':>10}{'n_jobs=2':>10}{'cached':>10}"
+    )
     print(header)
     print("-" * len(header))
     for name, cls, bare in CASES:
-        t_bare, ref = timed(lambda: [bare(librosa.load(f, sr=SR, duration=30.0)[0]) for f in files], args.repeat)
+        t_bare, ref = timed(
+            lambda: [bare(librosa.load(f, sr=SR, duration=30.0)[0]) for f in files], args.repeat
+        )
         t_ours, got = timed(lambda: cls().fit_transform(files), args.repeat)
-        assert np.allclose(np.asarray(ref), got, rtol=1e-3, atol=1e-2), f"{name} differs from bare librosa"
+        assert np.allclose(np.asarray(ref), got, rtol=1e-3, atol=1e-2), (
+            f"{name} differs from bare librosa"
+        )
         t_par, _ = timed(lambda: cls(n_jobs=2).fit_transform(files), args.repeat)
         with tempfile.TemporaryDirectory() as cache:
             t_fill, first = timed(lambda: cls(cache_dir=cache).fit_transform(files), 1)
@@ -97,7 +114,10 @@ def main():
             f"{name:<18}{t_bare / n:>12.4f}{t_ours / n:>12.4f}{t_ours / t_bare:>9.2f}x"
             f"{t_ours / t_par:>9.2f}x{t_fill / t_hit:>9.0f}x"
         )
-    print("\noverhead = ours / bare (goal <= 1.1); n_jobs=2 and cached = speed-ups (goals >= 1.7, >= 20)")
+    print(
+        "\noverhead = ours / bare (goal <= 1.1); n_jobs=2 and cached = speed-ups (goals >= 1.7, "
+        ">= 20)"
+    )
 
 
 if __name__ == "__main__":

@@ -21,23 +21,40 @@ import numpy as np
 import torch
 from torch import nn
 
-from sklearn_mgc.networks import (CNN1DClassifier, CNN2DClassifier, GRUClassifier,
-                                  LSTMClassifier, MLPClassifier, TransformerClassifier)
+from sklearn_mgc.networks import (
+    CNN1DClassifier,
+    CNN2DClassifier,
+    GRUClassifier,
+    LSTMClassifier,
+    MLPClassifier,
+    TransformerClassifier,
+)
 from sklearn_mgc.networks.rnn import RecurrentAttentionNet
 
 
-def bare_epoch(X, y, *, hidden_size=32, batch_size=32, lr=1e-3, weight_decay=0.01, clip=1.0,
-               seed=0, device="cpu"):
+def bare_epoch(
+    X,
+    y,
+    *,
+    hidden_size=32,
+    batch_size=32,
+    lr=1e-3,
+    weight_decay=0.01,
+    clip=1.0,
+    seed=0,
+    device="cpu",
+):
     torch.manual_seed(seed)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-    module = RecurrentAttentionNet(X.shape[2], int(y.max()) + 1, cell="gru",
-                                   hidden_size=hidden_size).to(device)
+    module = RecurrentAttentionNet(
+        X.shape[2], int(y.max()) + 1, cell="gru", hidden_size=hidden_size
+    ).to(device)
     opt = torch.optim.AdamW(module.parameters(), lr=lr, weight_decay=weight_decay)
     loss_fn = nn.CrossEntropyLoss()
     module.train()
     perm = torch.randperm(len(Xt))
     for start in range(0, len(Xt), batch_size):
-        idx = perm[start:start + batch_size]
+        idx = perm[start : start + batch_size]
         opt.zero_grad()
         loss = loss_fn(module(Xt[idx].to(device)), yt[idx].to(device))
         loss.backward()
@@ -58,8 +75,9 @@ def best_of(fn, repeats):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", type=int, default=64)
     parser.add_argument("--frames", type=int, default=3000)
     parser.add_argument("--features", type=int, default=80)
@@ -71,15 +89,18 @@ def main():
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, device {args.device}, {torch.get_num_threads()} threads; "
-          f"input ({args.n}, {args.frames}, {args.features}), {args.classes} classes, "
-          f"best of {args.repeats}")
+    print(
+        f"torch {torch.__version__}, device {args.device}, {torch.get_num_threads()} threads; "
+        f"input ({args.n}, {args.frames}, {args.features}), {args.classes} classes, "
+        f"best of {args.repeats}"
+    )
 
     rng = np.random.RandomState(0)
     X = rng.randn(args.n, args.frames, args.features).astype(np.float32)
     y = rng.randint(args.classes, size=args.n).astype(np.int64)
-    one_epoch = dict(max_epochs=1, validation_fraction=None, patience=None, random_state=0,
-                     device=args.device)
+    one_epoch = dict(
+        max_epochs=1, validation_fraction=None, patience=None, random_state=0, device=args.device
+    )
 
     # 1. wrapper overhead
     # warm up (imports, CUDA context, kernel selection) outside the timings
@@ -95,10 +116,14 @@ def main():
 
     # 2. seconds per epoch of each network
     print("\nseconds per training epoch (default architecture, batch 32):")
-    nets = [("MLPClassifier", MLPClassifier, X.mean(axis=1)),
-            ("LSTMClassifier", LSTMClassifier, X), ("GRUClassifier", GRUClassifier, X),
-            ("CNN1DClassifier", CNN1DClassifier, X), ("CNN2DClassifier", CNN2DClassifier, X),
-            ("TransformerClassifier", TransformerClassifier, X)]
+    nets = [
+        ("MLPClassifier", MLPClassifier, X.mean(axis=1)),
+        ("LSTMClassifier", LSTMClassifier, X),
+        ("GRUClassifier", GRUClassifier, X),
+        ("CNN1DClassifier", CNN1DClassifier, X),
+        ("CNN2DClassifier", CNN2DClassifier, X),
+        ("TransformerClassifier", TransformerClassifier, X),
+    ]
     for name, Est, data in nets:
         if name in args.skip:
             continue
@@ -108,8 +133,11 @@ def main():
         t0 = time.perf_counter()
         clf.predict_proba(data)
         t_pred = time.perf_counter() - t0
-        print(f"  {name:22s} input {str(data.shape):16s} {t:8.2f} s/epoch   "
-              f"predict {t_pred:6.2f} s   {n_params:>9,d} parameters", flush=True)
+        print(
+            f"  {name:22s} input {str(data.shape):16s} {t:8.2f} s/epoch   "
+            f"predict {t_pred:6.2f} s   {n_params:>9,d} parameters",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

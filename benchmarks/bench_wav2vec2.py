@@ -78,19 +78,41 @@ def _child(args):
     from sklearn_mgc import Wav2Vec2Features
 
     chunk = None if args.chunk == 0 else args.chunk
-    feat = Wav2Vec2Features(model=args.model, duration=None, chunk_duration=chunk, batch_size=args.batch_size)
+    feat = Wav2Vec2Features(
+        model=args.model, duration=None, chunk_duration=chunk, batch_size=args.batch_size
+    )
     feat.fit([args.file])
     loaded = _peak_rss_mb()
     start, cpu = time.perf_counter(), _cpu_seconds()
     seq = feat.set_params(output="sequence").transform([args.file])
     seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
-    print(json.dumps({"loaded_mb": loaded, "peak_mb": _peak_rss_mb(), "seconds": seconds,
-                      "cpu_seconds": cpu, "shape": list(seq.shape)}))
+    print(
+        json.dumps(
+            {
+                "loaded_mb": loaded,
+                "peak_mb": _peak_rss_mb(),
+                "seconds": seconds,
+                "cpu_seconds": cpu,
+                "shape": list(seq.shape),
+            }
+        )
+    )
 
 
 def _peak_memory(model, path, chunk, batch_size):
-    cmd = [sys.executable, __file__, "--child", "--model", model, "--file", path,
-           "--chunk", str(chunk or 0), "--batch-size", str(batch_size)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--model",
+        model,
+        "--file",
+        path,
+        "--chunk",
+        str(chunk or 0),
+        "--batch-size",
+        str(batch_size),
+    ]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -131,32 +153,45 @@ def main():
         rng = np.random.default_rng(0)
         clips = (0.1 * rng.standard_normal((n_clips, 30 * 22050))).astype(np.float32)
         for chunk in (10.0, None):
-            feat = Wav2Vec2Features(model=model, sr=22050, duration=30.0, chunk_duration=chunk,
-                                    output="sequence").fit(clips[:1])
+            feat = Wav2Vec2Features(
+                model=model, sr=22050, duration=30.0, chunk_duration=chunk, output="sequence"
+            ).fit(clips[:1])
             feat.transform(clips[:1])  # warm-up
             start, cpu = time.perf_counter(), _cpu_seconds()
             seq = feat.transform(clips)
             per_clip = (time.perf_counter() - start) / n_clips
             cpu_per_clip = (_cpu_seconds() - cpu) / n_clips
-            print(f"speed  chunk_duration={chunk}: {per_clip:.2f} s per 30 s clip "
-                  f"(CPU time {cpu_per_clip:.2f} s; output {seq.shape[1:]} per clip, {n_clips} clips)",
-                  flush=True)
+            print(
+                f"speed  chunk_duration={chunk}: {per_clip:.2f} s per 30 s clip "
+                f"(CPU time {cpu_per_clip:.2f} s; output {seq.shape[1:]} per clip, {n_clips} "
+                "clips)",
+                flush=True,
+            )
 
         # ---- memory: fresh process per track and chunk size
         # (minutes, chunk_duration, batch_size): the defaults (10 s, 2) first, then larger batches
         if args.quick:
             runs = [(1, 10.0, 2), (3, 10.0, 2)]
         else:
-            runs = [(1, 10.0, 2), (10, 10.0, 2), (1, 5.0, 8), (1, 10.0, 8), (1, 20.0, 8), (10, 10.0, 8)]
+            runs = [
+                (1, 10.0, 2),
+                (10, 10.0, 2),
+                (1, 5.0, 8),
+                (1, 10.0, 8),
+                (1, 20.0, 8),
+                (10, 10.0, 8),
+            ]
         for m, chunk, batch_size in runs:
             path = os.path.join(tmp, f"track_{m}min.wav")
             if not os.path.exists(path):
                 _write_track(path, m)
             r = _peak_memory(model, path, chunk, batch_size)
-            print(f"memory {m:>2}-minute track, chunk_duration={chunk:>4}, batch_size={batch_size}: "
-                  f"peak {r['peak_mb']:.0f} MB (after loading the model: {r['loaded_mb']:.0f} MB; "
-                  f"{r['seconds']:.0f} s, CPU {r['cpu_seconds']:.0f} s; frames {r['shape'][1]})",
-                  flush=True)
+            print(
+                f"memory {m:>2}-minute track, chunk_duration={chunk:>4}, batch_size={batch_size}: "
+                f"peak {r['peak_mb']:.0f} MB (after loading the model: {r['loaded_mb']:.0f} MB; "
+                f"{r['seconds']:.0f} s, CPU {r['cpu_seconds']:.0f} s; frames {r['shape'][1]})",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -18,16 +18,24 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_mgc.datasets import make_genre_clips
 from sklearn_mgc.features.spectral import MFCCFeatures
-from sklearn_mgc.networks import (CNN1DClassifier, CNN2DClassifier, GRUClassifier,
-                                  LSTMClassifier, MLPClassifier, TransformerClassifier)
+from sklearn_mgc.networks import (
+    CNN1DClassifier,
+    CNN2DClassifier,
+    GRUClassifier,
+    LSTMClassifier,
+    MLPClassifier,
+    TransformerClassifier,
+)
 
 
 def standardize(train, test):
     """Per-feature standardisation fitted on the training frames."""
     shape_tr, shape_te = train.shape, test.shape
     sc = StandardScaler().fit(train.reshape(-1, shape_tr[-1]))
-    return (sc.transform(train.reshape(-1, shape_tr[-1])).reshape(shape_tr).astype(np.float32),
-            sc.transform(test.reshape(-1, shape_te[-1])).reshape(shape_te).astype(np.float32))
+    return (
+        sc.transform(train.reshape(-1, shape_tr[-1])).reshape(shape_tr).astype(np.float32),
+        sc.transform(test.reshape(-1, shape_te[-1])).reshape(shape_te).astype(np.float32),
+    )
 
 
 def main():
@@ -46,8 +54,9 @@ def main():
 
     t0 = time.perf_counter()
     X_wav, y = make_genre_clips(args.n_clips, duration=args.duration, random_state=0)
-    seq = MFCCFeatures(output="sequence", duration=args.duration,
-                       hop_ms=args.hop_ms).fit_transform(X_wav)
+    seq = MFCCFeatures(output="sequence", duration=args.duration, hop_ms=args.hop_ms).fit_transform(
+        X_wav
+    )
     print(f"{len(y)} clips, MFCC sequences {seq.shape}, {time.perf_counter() - t0:.1f} s")
     tr, te = train_test_split(np.arange(len(y)), test_size=0.25, stratify=y, random_state=0)
     seq_tr, seq_te = standardize(seq[tr], seq[te])
@@ -70,8 +79,10 @@ def main():
         clf.fit(Xtr, y[tr])
         dur = time.perf_counter() - t0
         acc = clf.score(Xte, y[te])
-        print(f"{name:24s} {str(Xtr.shape[1:]):16s} {len(clf.history_):6d} {acc:8.3f} {dur:7.1f}",
-              flush=True)
+        print(
+            f"{name:24s} {str(Xtr.shape[1:]):16s} {len(clf.history_):6d} {acc:8.3f} {dur:7.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

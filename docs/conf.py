@@ -14,7 +14,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # document this checkout even when it is not installed
 
-import sklearn_mgc  # noqa: E402
+import sklearn_mgc
 
 project = "sklearn_mgc"
 author = "The sklearn_mgc developers"
@@ -48,7 +48,9 @@ os.environ.setdefault("MPLBACKEND", "agg")
 # One torch / BLAS thread: the small networks of the gallery gain nothing from more, and on a
 # busy machine two spinning OpenMP threads per process can slow them down a hundredfold.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-warnings.filterwarnings("ignore", category=UserWarning, message=".*Matplotlib is currently using agg.*")
+warnings.filterwarnings(
+    "ignore", category=UserWarning, message=".*Matplotlib is currently using agg.*"
+)
 
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),

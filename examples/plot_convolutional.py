@@ -25,14 +25,17 @@ from sklearn_mgc.plotting import plot_learning_curves
 X, y = make_genre_clips(8, duration=3.0, random_state=0)
 mel = MelFeatures(output="sequence", duration=3.0, n_mels=40, hop_ms=20.0).fit_transform(X)
 print("log-mel sequences:", mel.shape)
-X_train, X_test, y_train, y_test = train_test_split(mel, y, test_size=0.25, stratify=y,
-                                                    random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(
+    mel, y, test_size=0.25, stratify=y, random_state=0
+)
 
 # %%
 # Small networks and few epochs, so that the example runs in seconds.
 common = dict(max_epochs=20, lr=3e-3, batch_size=16, patience=8, random_state=0)
 cnn1d = CNN1DClassifier(channels=(32, 64), dense_size=32, **common).fit(X_train, y_train)
-cnn2d = CNN2DClassifier(channels=(8, 16), pool_size=4, **{**common, "lr": 1e-2}).fit(X_train, y_train)
+cnn2d = CNN2DClassifier(channels=(8, 16), pool_size=4, **{**common, "lr": 1e-2}).fit(
+    X_train, y_train
+)
 for name, net in [("CNN1D", cnn1d), ("CNN2D", cnn2d)]:
     print(f"{name}: {len(net.history_)} epochs, test accuracy {net.score(X_test, y_test):.2f}")
 

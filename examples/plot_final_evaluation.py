@@ -23,14 +23,21 @@ from sklearn_mgc.datasets import make_genre_clips
 from sklearn_mgc.plotting import plot_confusion_matrix
 
 X, y = make_genre_clips(10, duration=3.0, random_state=1)
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, stratify=y,
-                                                    random_state=28)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=0.25, stratify=y, random_state=28
+)
 
-pipe = Pipeline([
-    ("feat", MFCCFeatures(output="sequence", duration=3.0, hop_ms=40.0)),
-    ("clf", GRUClassifier(hidden_size=16, max_epochs=30, lr=5e-3, batch_size=16,
-                          patience=8, random_state=28)),
-])
+pipe = Pipeline(
+    [
+        ("feat", MFCCFeatures(output="sequence", duration=3.0, hop_ms=40.0)),
+        (
+            "clf",
+            GRUClassifier(
+                hidden_size=16, max_epochs=30, lr=5e-3, batch_size=16, patience=8, random_state=28
+            ),
+        ),
+    ]
+)
 pipe.fit(X_train, y_train)
 y_pred = pipe.predict(X_test)
 

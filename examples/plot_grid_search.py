@@ -24,11 +24,22 @@ from sklearn_mgc.datasets import make_genre_clips
 X, y = make_genre_clips(6, duration=3.0, random_state=0)
 cache = tempfile.mkdtemp(prefix="sklearn_mgc_example_")
 
-pipe = Pipeline([
-    ("feat", MFCCFeatures(output="sequence", duration=3.0, hop_ms=40.0, cache_dir=cache)),
-    ("clf", GRUClassifier(max_epochs=12, lr=5e-3, batch_size=16, validation_fraction=None,
-                          patience=None, random_state=0)),
-])
+pipe = Pipeline(
+    [
+        ("feat", MFCCFeatures(output="sequence", duration=3.0, hop_ms=40.0, cache_dir=cache)),
+        (
+            "clf",
+            GRUClassifier(
+                max_epochs=12,
+                lr=5e-3,
+                batch_size=16,
+                validation_fraction=None,
+                patience=None,
+                random_state=0,
+            ),
+        ),
+    ]
+)
 param_grid = {"feat__n_mfcc": [8, 20], "clf__hidden_size": [4, 16]}
 search = GridSearchCV(pipe, param_grid, cv=StratifiedKFold(2, shuffle=True, random_state=0))
 search.fit(X, y)
@@ -40,8 +51,10 @@ res = search.cv_results_
 print("n_mfcc  hidden_size  accuracy")
 for i in res["mean_test_score"].argsort()[::-1]:
     params = res["params"][i]
-    print(f"{params['feat__n_mfcc']:6d}  {params['clf__hidden_size']:11d}  "
-          f"{res['mean_test_score'][i]:.2f} +/- {res['std_test_score'][i]:.2f}")
+    print(
+        f"{params['feat__n_mfcc']:6d}  {params['clf__hidden_size']:11d}  "
+        f"{res['mean_test_score'][i]:.2f} +/- {res['std_test_score'][i]:.2f}"
+    )
 print("best:", search.best_params_, f"accuracy {search.best_score_:.2f}")
 
 # %%

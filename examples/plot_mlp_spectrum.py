@@ -19,17 +19,30 @@ from sklearn_mgc.datasets import make_genre_clips
 from sklearn_mgc.plotting import plot_learning_curves
 
 X, y = make_genre_clips(8, duration=3.0, random_state=0)
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, stratify=y,
-                                                    random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=0.25, stratify=y, random_state=0
+)
 
 # %%
 # The pipeline goes from waveforms to genres: ``SpectrumFeatures(output="mean")`` gives
 # ``(n_clips, 2049)``.
-pipe = Pipeline([
-    ("feat", SpectrumFeatures(output="mean", duration=3.0)),
-    ("clf", MLPClassifier(hidden_sizes=(128, 64), dropout=0.3, max_epochs=40, lr=3e-3,
-                          batch_size=16, patience=10, random_state=0)),
-])
+pipe = Pipeline(
+    [
+        ("feat", SpectrumFeatures(output="mean", duration=3.0)),
+        (
+            "clf",
+            MLPClassifier(
+                hidden_sizes=(128, 64),
+                dropout=0.3,
+                max_epochs=40,
+                lr=3e-3,
+                batch_size=16,
+                patience=10,
+                random_state=0,
+            ),
+        ),
+    ]
+)
 pipe.fit(X_train, y_train)
 print("input of the MLP:", pipe[:-1].transform(X_test).shape)
 print(f"test accuracy: {pipe.score(X_test, y_test):.2f} (chance: {1 / 8:.2f})")

@@ -69,34 +69,49 @@ wav2vec2_weights = cached_wav2vec2()
 untrained = set()
 
 if encodecmae_weights is None:
-    print("EnCodecMAE: the checkpoint 'mel256-ec-base_st' is not in the Hugging Face cache.\n"
-          "  To use it: EnCodecMAEFeatures('mel256-ec-base_st') downloads it where "
-          "huggingface.co is reachable,\n  or download https://huggingface.co/lpepino/"
-          "encodecmae-v2/resolve/main/mel256-ec-base_st.pt and pass its path.\n"
-          "  Falling back to a tiny, randomly initialised EnCodecMAE (UNTRAINED).")
-    from sklearn_mgc.features.encodecmae.model import make_checkpoint
-
+    print(
+        "EnCodecMAE: the checkpoint 'mel256-ec-base_st' is not in the Hugging Face cache.\n"
+        "  To use it: EnCodecMAEFeatures('mel256-ec-base_st') downloads it where "
+        "huggingface.co is reachable,\n  or download https://huggingface.co/lpepino/"
+        "encodecmae-v2/resolve/main/mel256-ec-base_st.pt and pass its path.\n"
+        "  Falling back to a tiny, randomly initialised EnCodecMAE (UNTRAINED)."
+    )
     import torch
 
+    from sklearn_mgc.features.encodecmae.model import make_checkpoint
+
     encodecmae_weights = os.path.join(tempfile.mkdtemp(), "tiny-untrained-encodecmae.pt")
-    torch.save(make_checkpoint(front_end="mel", dim=32, num_layers=2, n_heads=2, ff_dim=64,
-                               num_mel_bins=32, seed=0), encodecmae_weights)
+    torch.save(
+        make_checkpoint(
+            front_end="mel", dim=32, num_layers=2, n_heads=2, ff_dim=64, num_mel_bins=32, seed=0
+        ),
+        encodecmae_weights,
+    )
     untrained.add("EnCodecMAE")
 else:
     print("EnCodecMAE: using the published checkpoint", encodecmae_weights)
 
 if wav2vec2_weights is None:
-    print("Wav2Vec2: 'facebook/wav2vec2-base' is not in the Hugging Face cache.\n"
-          "  To use it: Wav2Vec2Features('facebook/wav2vec2-base') downloads it where "
-          "huggingface.co is reachable,\n  or pass a folder written by save_pretrained.\n"
-          "  Falling back to a tiny, randomly initialised wav2vec 2.0 (UNTRAINED).")
+    print(
+        "Wav2Vec2: 'facebook/wav2vec2-base' is not in the Hugging Face cache.\n"
+        "  To use it: Wav2Vec2Features('facebook/wav2vec2-base') downloads it where "
+        "huggingface.co is reachable,\n  or pass a folder written by save_pretrained.\n"
+        "  Falling back to a tiny, randomly initialised wav2vec 2.0 (UNTRAINED)."
+    )
     from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
 
     wav2vec2_weights = tempfile.mkdtemp(suffix="-tiny-untrained-wav2vec2")
-    config = Wav2Vec2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                            intermediate_size=64, conv_dim=(16, 16, 16),
-                            conv_kernel=(10, 3, 3), conv_stride=(5, 4, 4),
-                            num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2)
+    config = Wav2Vec2Config(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        conv_dim=(16, 16, 16),
+        conv_kernel=(10, 3, 3),
+        conv_stride=(5, 4, 4),
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
+    )
     Wav2Vec2Model(config).save_pretrained(wav2vec2_weights)
     Wav2Vec2FeatureExtractor(sampling_rate=16000).save_pretrained(wav2vec2_weights)
     untrained.add("Wav2Vec2")
@@ -118,8 +133,9 @@ representations = {
 for name, features in representations.items():
     sequence = features.set_params(output="sequence").fit_transform(X[:2])
     label = " (untrained)" if name in untrained else ""
-    print(f"{name}{label}: sequence {sequence.shape}, "
-          f"{features.n_features_out_} features per frame")
+    print(
+        f"{name}{label}: sequence {sequence.shape}, {features.n_features_out_} features per frame"
+    )
 
 # %%
 # A random forest on temporal means
@@ -128,8 +144,12 @@ for name, features in representations.items():
 # only shows that the pipeline runs.
 cv = StratifiedKFold(n_splits=2, shuffle=True, random_state=0)
 for name, features in representations.items():
-    pipe = Pipeline([("feat", features.set_params(output="mean")),
-                     ("clf", RandomForestClassifier(n_estimators=100, random_state=0))])
+    pipe = Pipeline(
+        [
+            ("feat", features.set_params(output="mean")),
+            ("clf", RandomForestClassifier(n_estimators=100, random_state=0)),
+        ]
+    )
     scores = cross_val_score(pipe, X, y, cv=cv)
     label = " (UNTRAINED model: meaningless)" if name in untrained else ""
     print(f"{name}: accuracy {np.mean(scores):.2f}{label}")

@@ -47,20 +47,29 @@ cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
 scores = {}
 for name, features in representations.items():
     start = time.perf_counter()
-    pipe = Pipeline([
-        ("feat", features),
-        ("clf", RandomForestClassifier(n_estimators=100, random_state=0)),
-    ])
+    pipe = Pipeline(
+        [
+            ("feat", features),
+            ("clf", RandomForestClassifier(n_estimators=100, random_state=0)),
+        ]
+    )
     scores[name] = cross_val_score(pipe, X, y, cv=cv)
-    print(f"{name:16s} accuracy {scores[name].mean():.2f} +/- {scores[name].std():.2f} "
-          f"({time.perf_counter() - start:.1f} s)")
+    print(
+        f"{name:16s} accuracy {scores[name].mean():.2f} +/- {scores[name].std():.2f} "
+        f"({time.perf_counter() - start:.1f} s)"
+    )
 
 # %%
 # The cross-validated accuracies, with chance (1 / 8) for reference.
 fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
 names = list(scores)
-ax.barh(names, [scores[n].mean() for n in names], xerr=[scores[n].std() for n in names],
-        color="tab:blue", alpha=0.8)
+ax.barh(
+    names,
+    [scores[n].mean() for n in names],
+    xerr=[scores[n].std() for n in names],
+    color="tab:blue",
+    alpha=0.8,
+)
 ax.axvline(1 / 8, color="gray", linestyle="--", label="chance")
 ax.set_xlim(0, 1)
 ax.set_xlabel("Cross-validated accuracy (3 folds)")
@@ -77,5 +86,10 @@ from sklearn_mgc import TemporalMean
 
 sequence = MFCCFeatures(output="sequence", duration=3.0, cache_dir=cache).fit_transform(X[:4])
 print("sequence:", sequence.shape, "-> mean:", TemporalMean().fit_transform(sequence).shape)
-print(np.allclose(TemporalMean().fit_transform(sequence),
-                  MFCCFeatures(**common).fit_transform(X[:4]), atol=1e-4))
+print(
+    np.allclose(
+        TemporalMean().fit_transform(sequence),
+        MFCCFeatures(**common).fit_transform(X[:4]),
+        atol=1e-4,
+    )
+)

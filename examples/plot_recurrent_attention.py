@@ -26,13 +26,13 @@ X, y = make_genre_clips(8, duration=3.0, random_state=0)
 sequences = MFCCFeatures(output="sequence", duration=3.0, hop_ms=20.0).fit_transform(X)
 print("sequences:", sequences.shape)  # (n_clips, n_frames, n_features)
 X_train, X_test, y_train, y_test = train_test_split(
-    sequences, y, test_size=0.25, stratify=y, random_state=0)
+    sequences, y, test_size=0.25, stratify=y, random_state=0
+)
 
 # %%
 # Two small recurrent networks, trained with the same settings. ``random_state`` fixes the
 # initial weights, the batches and the validation split.
-settings = dict(hidden_size=16, max_epochs=25, lr=5e-3, batch_size=16, patience=8,
-                random_state=0)
+settings = dict(hidden_size=16, max_epochs=25, lr=5e-3, batch_size=16, patience=8, random_state=0)
 networks = {"LSTM": LSTMClassifier(**settings), "GRU": GRUClassifier(**settings)}
 for name, net in networks.items():
     net.fit(X_train, y_train)

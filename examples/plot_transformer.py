@@ -19,14 +19,23 @@ from sklearn_mgc.plotting import plot_learning_curves
 X, y = make_genre_clips(8, duration=3.0, random_state=0)
 sequences = MFCCFeatures(output="sequence", duration=3.0, hop_ms=40.0).fit_transform(X)
 print("MFCC sequences:", sequences.shape)
-X_train, X_test, y_train, y_test = train_test_split(sequences, y, test_size=0.25, stratify=y,
-                                                    random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(
+    sequences, y, test_size=0.25, stratify=y, random_state=0
+)
 
 # %%
 # A small encoder: 1 layer of 2 heads over 32-d frames.
-clf = TransformerClassifier(d_model=32, n_heads=2, n_layers=1, dim_feedforward=64,
-                            max_epochs=25, lr=3e-3, batch_size=16, patience=8,
-                            random_state=0)
+clf = TransformerClassifier(
+    d_model=32,
+    n_heads=2,
+    n_layers=1,
+    dim_feedforward=64,
+    max_epochs=25,
+    lr=3e-3,
+    batch_size=16,
+    patience=8,
+    random_state=0,
+)
 clf.fit(X_train, y_train)
 print(f"{len(clf.history_)} epochs, test accuracy {clf.score(X_test, y_test):.2f}")
 

@@ -22,7 +22,8 @@ print("temporal means:", means.shape)  # (n_clips, n_features)
 # %%
 # ``random_state`` makes the projection reproducible. A 3-D ``output="sequence"`` array is
 # accepted too: it is averaged over time first.
-ax = plot_umap(means, y, n_neighbors=10, random_state=0,
-               title="UMAP of MFCC temporal means (synthetic genres)")
+ax = plot_umap(
+    means, y, n_neighbors=10, random_state=0, title="UMAP of MFCC temporal means (synthetic genres)"
+)
 print("embedding:", ax.embedding_.shape)
 plt.show()

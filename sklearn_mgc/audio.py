@@ -139,7 +139,9 @@ def resample(y, *, orig_sr, target_sr, quality="HQ"):
     """
     if int(orig_sr) == int(target_sr):
         return np.asarray(y, dtype=np.float32)
-    return soxr.resample(y, int(orig_sr), int(target_sr), quality=quality).astype(np.float32, copy=False)
+    return soxr.resample(y, int(orig_sr), int(target_sr), quality=quality).astype(
+        np.float32, copy=False
+    )
 
 
 def fix_length(y, n_samples):

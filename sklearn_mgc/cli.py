@@ -32,8 +32,13 @@ class _Formatter(argparse.HelpFormatter):
     def _get_help_string(self, action):
         text = action.help or ""
         default = action.default
-        if ("default" in text or default is None or default is False or default is argparse.SUPPRESS
-                or not action.option_strings):
+        if (
+            "default" in text
+            or default is None
+            or default is False
+            or default is argparse.SUPPRESS
+            or not action.option_strings
+        ):
             return text
         return f"{text} (default: %(default)s)"
 
@@ -41,26 +46,46 @@ class _Formatter(argparse.HelpFormatter):
         import textwrap
 
         text = " ".join(text.split())
-        return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent,
-                             break_on_hyphens=False)
+        return textwrap.fill(
+            text, width, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
+        )
 
 
 def _add_common(p, *, device=True):
     if device:
-        p.add_argument("--device", default="cpu", help="torch device of the networks and encoders, e.g. cuda")
-    p.add_argument("--n-jobs", type=int, default=None, metavar="N",
-                   help="clips extracted in parallel (-1: all cores)")
-    p.add_argument("--cache-dir", default=None, metavar="DIR", help="folder of the feature cache (default: study: OUT/cache; others: none)")
+        p.add_argument(
+            "--device", default="cpu", help="torch device of the networks and encoders, e.g. cuda"
+        )
+    p.add_argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="clips extracted in parallel (-1: all cores)",
+    )
+    p.add_argument(
+        "--cache-dir",
+        default=None,
+        metavar="DIR",
+        help="folder of the feature cache (default: study: OUT/cache; others: none)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print only the results")
 
 
 def _add_pretrained(p):
-    p.add_argument("--wav2vec2-model", default=None, metavar="NAME_OR_DIR",
-                   help="Hugging Face model id or local folder (save_pretrained) of the wav2vec2 "
-                        "representation (default: facebook/wav2vec2-base)")
-    p.add_argument("--encodecmae-model", default=None, metavar="NAME_OR_FILE",
-                   help="EnCodecMAE checkpoint name on the hub or local .pt file "
-                        "(default: mel256-ec-base_st)")
+    p.add_argument(
+        "--wav2vec2-model",
+        default=None,
+        metavar="NAME_OR_DIR",
+        help="Hugging Face model id or local folder (save_pretrained) of the wav2vec2 "
+        "representation (default: facebook/wav2vec2-base)",
+    )
+    p.add_argument(
+        "--encodecmae-model",
+        default=None,
+        metavar="NAME_OR_FILE",
+        help="EnCodecMAE checkpoint name on the hub or local .pt file (default: mel256-ec-base_st)",
+    )
 
 
 def _pretrained(args):
@@ -82,9 +107,9 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="sklearn-mgc",
         description="Music genre classification with scikit-learn: reproduce the genre study, "
-                    "then classify your own music with the best model.",
+        "then classify your own music with the best model.",
         epilog="Example: sklearn-mgc study --out DIR, then "
-               "sklearn-mgc predict DIR/best_model.joblib song.wav",
+        "sklearn-mgc predict DIR/best_model.joblib song.wav",
         formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -92,87 +117,150 @@ def build_parser():
 
     # ---------------------------------------------------------------- study
     p = sub.add_parser(
-        "study", formatter_class=_Formatter,
+        "study",
+        formatter_class=_Formatter,
         help="run the grid of representations x classifiers (results, report, pictures)",
         description="Run the genre study: every representation (mel, mfcc, cqt, spectrum, "
-                    "wav2vec2, encodecmae) x every classifier (a random forest on temporal means, "
-                    "the MLP on the spectrum's mean, and the GRU, LSTM, CNN1D, CNN2D and "
-                    "Transformer on sequences). Writes results.csv, report.md, pictures and "
-                    "best_model.joblib into --out. Without --data, runs on embedded synthetic "
-                    "clips in a few minutes.",
+        "wav2vec2, encodecmae) x every classifier (a random forest on temporal means, "
+        "the MLP on the spectrum's mean, and the GRU, LSTM, CNN1D, CNN2D and "
+        "Transformer on sequences). Writes results.csv, report.md, pictures and "
+        "best_model.joblib into --out. Without --data, runs on embedded synthetic "
+        "clips in a few minutes.",
     )
-    p.add_argument("--data", default=None, metavar="PATH",
-                   help="GTZAN folder (either layout) or any <genre>/<file> tree of audio files; "
-                        "default: the embedded synthetic dataset")
-    p.add_argument("--split", choices=("study", "fault-filtered"), default="study",
-                   help="study: stratified 10%% test, the rest 80/20 train/validation; "
-                        "fault-filtered: the artist-filtered split of full GTZAN")
-    p.add_argument("--splits-dir", default=None, metavar="DIR",
-                   help="folder of the fault-filtered lists (default: downloaded once)")
-    p.add_argument("--features", nargs="+", choices=_REPRESENTATIONS, default=None, metavar="NAME",
-                   help=f"representations to run, among {', '.join(_REPRESENTATIONS)} (default: all)")
-    p.add_argument("--models", nargs="+", choices=_MODELS, default=None, metavar="NAME",
-                   help=f"classifiers to run, among {', '.join(_MODELS)} (default: all; the MLP "
-                        "on the spectrum only unless named)")
+    p.add_argument(
+        "--data",
+        default=None,
+        metavar="PATH",
+        help="GTZAN folder (either layout) or any <genre>/<file> tree of audio files; "
+        "default: the embedded synthetic dataset",
+    )
+    p.add_argument(
+        "--split",
+        choices=("study", "fault-filtered"),
+        default="study",
+        help="study: stratified 10%% test, the rest 80/20 train/validation; "
+        "fault-filtered: the artist-filtered split of full GTZAN",
+    )
+    p.add_argument(
+        "--splits-dir",
+        default=None,
+        metavar="DIR",
+        help="folder of the fault-filtered lists (default: downloaded once)",
+    )
+    p.add_argument(
+        "--features",
+        nargs="+",
+        choices=_REPRESENTATIONS,
+        default=None,
+        metavar="NAME",
+        help=f"representations to run, among {', '.join(_REPRESENTATIONS)} (default: all)",
+    )
+    p.add_argument(
+        "--models",
+        nargs="+",
+        choices=_MODELS,
+        default=None,
+        metavar="NAME",
+        help=f"classifiers to run, among {', '.join(_MODELS)} (default: all; the MLP "
+        "on the spectrum only unless named)",
+    )
     p.add_argument("--out", default="mgc-study", metavar="DIR", help="output folder")
     p.add_argument("--random-state", type=int, default=28, help="seed of the split and the models")
-    p.add_argument("--max-epochs", type=int, default=None,
-                   help="maximum epochs of the networks (default: 50, 15 on the embedded data)")
+    p.add_argument(
+        "--max-epochs",
+        type=int,
+        default=None,
+        help="maximum epochs of the networks (default: 50, 15 on the embedded data)",
+    )
     p.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
-    p.add_argument("--duration", type=float, default=None,
-                   help="seconds per clip (default: 30 for audio folders, the clip length for "
-                        "the embedded data)")
-    p.add_argument("--n-clips-per-genre", type=int, default=None, metavar="N",
-                   help="size of the embedded dataset (default: 12 clips of 1.5 s per genre)")
-    p.add_argument("--torch-threads", type=int, default=1, metavar="N",
-                   help="torch threads while the networks train on the CPU (0: torch's default)")
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="seconds per clip (default: 30 for audio folders, the clip length for "
+        "the embedded data)",
+    )
+    p.add_argument(
+        "--n-clips-per-genre",
+        type=int,
+        default=None,
+        metavar="N",
+        help="size of the embedded dataset (default: 12 clips of 1.5 s per genre)",
+    )
+    p.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        metavar="N",
+        help="torch threads while the networks train on the CPU (0: torch's default)",
+    )
     p.add_argument("--no-umap", action="store_true", help="do not draw the UMAP projection")
-    p.add_argument("-v", "--verbose", action="store_true",
-                   help="also show the networks' per-epoch tables")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="also show the networks' per-epoch tables"
+    )
     _add_pretrained(p)
     _add_common(p)
 
     # ---------------------------------------------------------------- predict
     p = sub.add_parser(
-        "predict", formatter_class=_Formatter,
+        "predict",
+        formatter_class=_Formatter,
         help="genre of audio files with a saved pipeline",
         description="Print, for each audio file, the predicted genre and its probability. "
-                    "Tracks longer than the model's clip duration are cut into windows whose "
-                    "probabilities are averaged. Unreadable files get one line each on stderr "
-                    "and a non-zero exit status; the other files are still classified.",
+        "Tracks longer than the model's clip duration are cut into windows whose "
+        "probabilities are averaged. Unreadable files get one line each on stderr "
+        "and a non-zero exit status; the other files are still classified.",
     )
-    p.add_argument("model", metavar="MODEL", help="saved pipeline (.joblib), e.g. best_model.joblib")
-    p.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, ogg, mp3, au...)")
+    p.add_argument(
+        "model", metavar="MODEL", help="saved pipeline (.joblib), e.g. best_model.joblib"
+    )
+    p.add_argument(
+        "files", nargs="+", metavar="FILE", help="audio files (wav, flac, ogg, mp3, au...)"
+    )
     p.add_argument("--top", type=int, default=1, metavar="K", help="show the K most likely genres")
-    p.add_argument("--json", action="store_true", help="machine-readable output (one JSON document)")
+    p.add_argument(
+        "--json", action="store_true", help="machine-readable output (one JSON document)"
+    )
 
     # ---------------------------------------------------------------- fit
     p = sub.add_parser(
-        "fit", formatter_class=_Formatter,
+        "fit",
+        formatter_class=_Formatter,
         help="train one representation + classifier on a folder and save the pipeline",
         description="Train one representation + classifier on every clip of a folder "
-                    "(<genre>/<file> tree or GTZAN) and save the pipeline for predict/evaluate.",
+        "(<genre>/<file> tree or GTZAN) and save the pipeline for predict/evaluate.",
     )
-    p.add_argument("--data", default=None, metavar="PATH",
-                   help="training folder; default: the embedded synthetic dataset")
+    p.add_argument(
+        "--data",
+        default=None,
+        metavar="PATH",
+        help="training folder; default: the embedded synthetic dataset",
+    )
     p.add_argument("--feature", choices=_REPRESENTATIONS, default="mfcc", help="representation")
     p.add_argument("--model", choices=_MODELS, default="rf", help="classifier")
-    p.add_argument("--out", default="model.joblib", metavar="FILE", help="where to save the pipeline")
+    p.add_argument(
+        "--out", default="model.joblib", metavar="FILE", help="where to save the pipeline"
+    )
     p.add_argument("--random-state", type=int, default=28, help="seed of the model")
     p.add_argument("--max-epochs", type=int, default=50, help="maximum epochs of a network")
     p.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
-    p.add_argument("--duration", type=float, default=None,
-                   help="seconds per clip (default: 30, or the embedded clip length)")
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="seconds per clip (default: 30, or the embedded clip length)",
+    )
     _add_pretrained(p)
     _add_common(p)
 
     # ---------------------------------------------------------------- evaluate
     p = sub.add_parser(
-        "evaluate", formatter_class=_Formatter,
+        "evaluate",
+        formatter_class=_Formatter,
         help="score a saved pipeline on a folder (report and confusion matrix)",
         description="Classify every clip of a labelled folder (<genre>/<file> tree or GTZAN) with "
-                    "a saved pipeline; print accuracy and the per-genre report, and write "
-                    "report.md and confusion_matrix.png into --out.",
+        "a saved pipeline; print accuracy and the per-genre report, and write "
+        "report.md and confusion_matrix.png into --out.",
     )
     p.add_argument("model", metavar="MODEL", help="saved pipeline (.joblib)")
     p.add_argument("--data", required=True, metavar="PATH", help="labelled folder of audio files")
@@ -195,7 +283,9 @@ def _load_model(path):
     except Exception as exc:
         raise ValueError(f"cannot load the model {path!r}: {type(exc).__name__}: {exc}") from None
     if not hasattr(model, "predict_proba"):
-        raise ValueError(f"{path!r} holds a {type(model).__name__}, not a classifier with predict_proba")
+        raise ValueError(
+            f"{path!r} holds a {type(model).__name__}, not a classifier with predict_proba"
+        )
     return model
 
 
@@ -206,12 +296,24 @@ def _cmd_study(args):
     from .study import run_study
 
     result = run_study(
-        args.data, split=args.split, features=args.features, models=args.models,
-        out_dir=args.out, cache_dir=args.cache_dir, max_epochs=args.max_epochs,
-        patience=args.patience, device=args.device, n_jobs=args.n_jobs,
-        random_state=args.random_state, pretrained=_pretrained(args), duration=args.duration,
-        n_clips_per_genre=args.n_clips_per_genre, splits_dir=args.splits_dir,
-        umap=not args.no_umap, torch_threads=args.torch_threads or None, verbose=0 if args.quiet else (2 if args.verbose else 1),
+        args.data,
+        split=args.split,
+        features=args.features,
+        models=args.models,
+        out_dir=args.out,
+        cache_dir=args.cache_dir,
+        max_epochs=args.max_epochs,
+        patience=args.patience,
+        device=args.device,
+        n_jobs=args.n_jobs,
+        random_state=args.random_state,
+        pretrained=_pretrained(args),
+        duration=args.duration,
+        n_clips_per_genre=args.n_clips_per_genre,
+        splits_dir=args.splits_dir,
+        umap=not args.no_umap,
+        torch_threads=args.torch_threads or None,
+        verbose=0 if args.quiet else (2 if args.verbose else 1),
     )
     if args.quiet:
         from .study import format_results
@@ -249,8 +351,12 @@ def _cmd_predict(args):
             continue
         order = np.argsort(-proba, kind="stable")[:k]
         top = [{"genre": str(classes[i]), "probability": round(float(proba[i]), 4)} for i in order]
-        entry = {"file": path, "genre": top[0]["genre"], "probability": top[0]["probability"],
-                 "windows": int(n_windows)}
+        entry = {
+            "file": path,
+            "genre": top[0]["genre"],
+            "probability": top[0]["probability"],
+            "windows": int(n_windows),
+        }
         if args.top > 1:
             entry["top"] = top
         results.append(entry)
@@ -277,19 +383,39 @@ def _fit_data(data, duration, random_state, quiet):
 def _cmd_fit(args):
     import joblib
 
-    from .study import PRETRAINED_REPRESENTATIONS, make_classifier, make_pipeline, make_representation
+    from .study import (
+        PRETRAINED_REPRESENTATIONS,
+        make_classifier,
+        make_pipeline,
+        make_representation,
+    )
 
     ds = _fit_data(args.data, args.duration, args.random_state, args.quiet)
     features = make_representation(
-        args.feature, duration=ds.duration, sr=ds.sr, n_jobs=args.n_jobs, cache_dir=args.cache_dir,
-        device=args.device, verbose=int(not args.quiet), pretrained=_pretrained(args),
+        args.feature,
+        duration=ds.duration,
+        sr=ds.sr,
+        n_jobs=args.n_jobs,
+        cache_dir=args.cache_dir,
+        device=args.device,
+        verbose=int(not args.quiet),
+        pretrained=_pretrained(args),
     )
-    clf = make_classifier(args.model, max_epochs=args.max_epochs, patience=args.patience,
-                          device=args.device, n_jobs=args.n_jobs, random_state=args.random_state)
+    clf = make_classifier(
+        args.model,
+        max_epochs=args.max_epochs,
+        patience=args.patience,
+        device=args.device,
+        n_jobs=args.n_jobs,
+        random_state=args.random_state,
+    )
     pipe = make_pipeline(features, clf, model=args.model)
     if not args.quiet:
-        print(f"[sklearn-mgc] training {args.model} on {args.feature} ({len(ds.target)} clips) ...",
-              file=sys.stderr, flush=True)
+        print(
+            f"[sklearn-mgc] training {args.model} on {args.feature} ({len(ds.target)} clips) ...",
+            file=sys.stderr,
+            flush=True,
+        )
     t0 = time.perf_counter()
     try:
         pipe.fit(ds.clips, ds.target)
@@ -303,8 +429,10 @@ def _cmd_fit(args):
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(pipe, out)
-    print(f"trained {args.model} on {args.feature} with {len(ds.target)} clips "
-          f"({len(set(ds.target))} genres) in {seconds:.1f} s; saved {out}")
+    print(
+        f"trained {args.model} on {args.feature} with {len(ds.target)} clips "
+        f"({len(set(ds.target))} genres) in {seconds:.1f} s; saved {out}"
+    )
     return 0
 
 
@@ -338,9 +466,13 @@ def _cmd_evaluate(args):
     print(classification_report(y, pred, labels=labels, zero_division=0))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    ax = plot_confusion_matrix(y, pred, labels=labels,
-                               title=f"{Path(args.model).name} on {Path(args.data).name}\n"
-                                     f"accuracy {acc:.1%}, {len(y)} clips")
+    ax = plot_confusion_matrix(
+        y,
+        pred,
+        labels=labels,
+        title=f"{Path(args.model).name} on {Path(args.data).name}\n"
+        f"accuracy {acc:.1%}, {len(y)} clips",
+    )
     _save(ax.figure, out / "confusion_matrix.png")
     (out / "report.md").write_text(
         f"# Evaluation of {args.model}\n\n- Data: {ds.description}\n"
@@ -352,7 +484,12 @@ def _cmd_evaluate(args):
     return 0
 
 
-_COMMANDS = {"study": _cmd_study, "predict": _cmd_predict, "fit": _cmd_fit, "evaluate": _cmd_evaluate}
+_COMMANDS = {
+    "study": _cmd_study,
+    "predict": _cmd_predict,
+    "fit": _cmd_fit,
+    "evaluate": _cmd_evaluate,
+}
 
 
 def main(argv=None):

@@ -101,8 +101,13 @@ def plot_learning_curves(estimator_or_history, *, title=None, fig=None):
             values = cols.get(f"{split}_{kind}")
             if values is None:
                 continue
-            ax.plot(epochs[: len(values)], values, style, markersize=3,
-                    label="training" if split == "train" else "validation")
+            ax.plot(
+                epochs[: len(values)],
+                values,
+                style,
+                markersize=3,
+                label="training" if split == "train" else "validation",
+            )
             drawn = True
         ax.set_xlabel("Epoch")
         ax.set_ylabel(label)
@@ -113,8 +118,14 @@ def plot_learning_curves(estimator_or_history, *, title=None, fig=None):
         if drawn:
             ax.legend()
         else:
-            ax.text(0.5, 0.5, f"no {label.lower()} recorded", ha="center", va="center",
-                    transform=ax.transAxes)
+            ax.text(
+                0.5,
+                0.5,
+                f"no {label.lower()} recorded",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+            )
         if n_epochs < 12:
             ax.set_xticks(epochs[:n_epochs])
     if title is None:
@@ -123,8 +134,9 @@ def plot_learning_curves(estimator_or_history, *, title=None, fig=None):
     return fig
 
 
-def plot_confusion_matrix(y_true, y_pred, *, labels=None, normalize="true", title=None,
-                          cmap="Blues", ax=None):
+def plot_confusion_matrix(
+    y_true, y_pred, *, labels=None, normalize="true", title=None, cmap="Blues", ax=None
+):
     """Confusion matrix with the genre names on both axes and the values in the cells.
 
     Parameters
@@ -180,11 +192,18 @@ def plot_confusion_matrix(y_true, y_pred, *, labels=None, normalize="true", titl
     if ax is None:
         size = max(4.5, 0.6 * n + 2.5)
         _, ax = plt.subplots(figsize=(size + 1.0, size), layout="constrained")
-    im = ax.imshow(cm, interpolation="nearest", cmap=cmap, vmin=0,
-                   vmax=1 if normalize else max(1, cm.max()))
-    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04,
-                       label="Share of the true genre's clips" if normalize == "true" else
-                       ("Share" if normalize else "Clips"))
+    im = ax.imshow(
+        cm, interpolation="nearest", cmap=cmap, vmin=0, vmax=1 if normalize else max(1, cm.max())
+    )
+    ax.figure.colorbar(
+        im,
+        ax=ax,
+        fraction=0.046,
+        pad=0.04,
+        label="Share of the true genre's clips"
+        if normalize == "true"
+        else ("Share" if normalize else "Clips"),
+    )
     names = [str(label) for label in labels]
     ax.set_xticks(range(n), names, rotation=45, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(n), names)
@@ -198,8 +217,15 @@ def plot_confusion_matrix(y_true, y_pred, *, labels=None, normalize="true", titl
             text = f"{value:.2f}" if normalize else f"{int(value)}"
             if normalize and value == 0:
                 text = "0"
-            ax.text(j, i, text, ha="center", va="center", fontsize=fontsize,
-                    color="white" if value > threshold else "black")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+                color="white" if value > threshold else "black",
+            )
     if title is None:
         accuracy = float(np.mean(y_true == y_pred)) if len(y_true) else float("nan")
         title = f"Confusion matrix (accuracy {accuracy:.1%}, {len(y_true)} clips)"
@@ -207,8 +233,18 @@ def plot_confusion_matrix(y_true, y_pred, *, labels=None, normalize="true", titl
     return ax
 
 
-def plot_umap(X, y, *, n_neighbors=15, min_dist=0.1, metric="euclidean", standardize=True,
-              random_state=None, title=None, ax=None):
+def plot_umap(
+    X,
+    y,
+    *,
+    n_neighbors=15,
+    min_dist=0.1,
+    metric="euclidean",
+    standardize=True,
+    random_state=None,
+    title=None,
+    ax=None,
+):
     """2-D UMAP projection of clip vectors (such as temporal means), coloured by genre.
 
     Parameters
@@ -258,9 +294,13 @@ def plot_umap(X, y, *, n_neighbors=15, min_dist=0.1, metric="euclidean", standar
         real = np.any(X != 0, axis=2)
         X = (X * real[..., None]).sum(axis=1) / np.maximum(real.sum(axis=1), 1)[:, None]
     if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_clips, n_features) or 3-D sequences, got shape {X.shape}")
+        raise ValueError(
+            f"X must be 2-D (n_clips, n_features) or 3-D sequences, got shape {X.shape}"
+        )
     if y.ndim != 1 or len(y) != len(X):
-        raise ValueError(f"y must be 1-D with one genre per clip: X has {len(X)} clips, y has shape {y.shape}")
+        raise ValueError(
+            f"y must be 1-D with one genre per clip: X has {len(X)} clips, y has shape {y.shape}"
+        )
     n = len(X)
     if n < 3:
         raise ValueError(f"a UMAP projection needs at least 3 clips, got {n}")
@@ -281,8 +321,11 @@ def plot_umap(X, y, *, n_neighbors=15, min_dist=0.1, metric="euclidean", standar
         import umap
 
         reducer = umap.UMAP(
-            n_components=2, n_neighbors=int(min(n_neighbors, n - 1)), min_dist=min_dist,
-            metric=metric, random_state=random_state,
+            n_components=2,
+            n_neighbors=int(min(n_neighbors, n - 1)),
+            min_dist=min_dist,
+            metric=metric,
+            random_state=random_state,
             init="spectral" if n > 10 else "random",
         )
         emb = reducer.fit_transform(X)
@@ -295,12 +338,26 @@ def plot_umap(X, y, *, n_neighbors=15, min_dist=0.1, metric="euclidean", standar
     markers = "osD^vP*Xhp<>"
     for i, genre in enumerate(genres):
         mask = y.astype(object) == genre
-        ax.scatter(emb[mask, 0], emb[mask, 1], s=28, alpha=0.85, color=cmap(i % cmap.N),
-                   marker=markers[i % len(markers)], label=str(genre), edgecolors="none")
+        ax.scatter(
+            emb[mask, 0],
+            emb[mask, 1],
+            s=28,
+            alpha=0.85,
+            color=cmap(i % cmap.N),
+            marker=markers[i % len(markers)],
+            label=str(genre),
+            edgecolors="none",
+        )
     ax.set_xlabel("UMAP 1")
     ax.set_ylabel("UMAP 2")
-    ax.legend(title="Genre", fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              markerscale=1.2, frameon=False)
+    ax.legend(
+        title="Genre",
+        fontsize=9,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        markerscale=1.2,
+        frameon=False,
+    )
     ax.set_title(title if title is not None else f"UMAP projection of {n} clips")
     ax.embedding_ = emb
     return ax

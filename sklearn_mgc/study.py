@@ -111,8 +111,16 @@ def _log(verbose, message):
 # --------------------------------------------------------------------------------------
 # data
 # --------------------------------------------------------------------------------------
-def load_study_data(data=None, *, split="study", random_state=28, splits_dir=None,
-                    n_clips_per_genre=None, duration=None, cache_dir=None):
+def load_study_data(
+    data=None,
+    *,
+    split="study",
+    random_state=28,
+    splits_dir=None,
+    n_clips_per_genre=None,
+    duration=None,
+    cache_dir=None,
+):
     """Clips, genres and the train / test partition of the study.
 
     Parameters
@@ -122,7 +130,8 @@ def load_study_data(data=None, *, split="study", random_state=28, splits_dir=Non
         :func:`~sklearn_mgc.datasets.load_gtzan`). None generates the embedded default,
         :func:`~sklearn_mgc.datasets.make_genre_clips` with :data:`EMBEDDED_DEFAULT`.
     split : {"study", "fault-filtered"} or None, default="study"
-        None: no test set (every clip in ``train``). ``"study"``: a stratified 10 % of the clips is the test set, and the rest is
+        None: no test set (every clip in ``train``). ``"study"``: a stratified 10 % of the
+        clips is the test set, and the rest is
         for training (the networks hold out 20 % of it, stratified, for validation and
         early stopping: the study's 80/20). ``"fault-filtered"``: the artist-filtered split of
         full GTZAN (train and validation lists for training, the test list for testing).
@@ -158,8 +167,14 @@ def load_study_data(data=None, *, split="study", random_state=28, splits_dir=Non
         raise ValueError(f"split must be 'study', 'fault-filtered' or None, got {split!r}")
     if data is None:
         if split == "fault-filtered":
-            raise ValueError("split='fault-filtered' needs the full GTZAN dataset: pass data=PATH (--data PATH)")
-        n_per = EMBEDDED_DEFAULT["n_clips_per_genre"] if n_clips_per_genre is None else int(n_clips_per_genre)
+            raise ValueError(
+                "split='fault-filtered' needs the full GTZAN dataset: pass data=PATH (--data PATH)"
+            )
+        n_per = (
+            EMBEDDED_DEFAULT["n_clips_per_genre"]
+            if n_clips_per_genre is None
+            else int(n_clips_per_genre)
+        )
         dur = EMBEDDED_DEFAULT["duration"] if duration is None else float(duration)
         sr = EMBEDDED_DEFAULT["sr"]
         X = y = None
@@ -181,8 +196,10 @@ def load_study_data(data=None, *, split="study", random_state=28, splits_dir=Non
                 os.replace(tmp, stored)
         clips, target = X, np.asarray(y, dtype=object)
         source = "embedded synthetic clips (sklearn_mgc.datasets.make_genre_clips)"
-        desc = (f"{len(target)} synthetic clips of {dur:g} s ({n_per} per genre, "
-                f"random_state={random_state})")
+        desc = (
+            f"{len(target)} synthetic clips of {dur:g} s ({n_per} per genre, "
+            f"random_state={random_state})"
+        )
     else:
         gtzan_split = "fault-filtered" if split == "fault-filtered" else None
         with warnings.catch_warnings(record=True) as caught:
@@ -204,8 +221,10 @@ def load_study_data(data=None, *, split="study", random_state=28, splits_dir=Non
     elif split == "fault-filtered":
         parts = np.asarray(bunch.split)
         train, test = idx[parts != "test"], idx[parts == "test"]
-        split_desc = ("fault-filtered split (Kereliuk, Sturm & Larsen 2015): train + validation "
-                      f"lists for training ({len(train)} clips), test list ({len(test)} clips)")
+        split_desc = (
+            "fault-filtered split (Kereliuk, Sturm & Larsen 2015): train + validation "
+            f"lists for training ({len(train)} clips), test list ({len(test)} clips)"
+        )
     else:
         from sklearn.model_selection import train_test_split
 
@@ -213,23 +232,45 @@ def load_study_data(data=None, *, split="study", random_state=28, splits_dir=Non
         # 80/20 train/validation split of the rest themselves (validation_fraction=0.2)
         n_classes = len(set(target))
         test_size = 0.1 if math.ceil(0.1 * len(idx)) >= n_classes else n_classes
-        train, test = train_test_split(idx, test_size=test_size, stratify=target,
-                                       random_state=random_state)
+        train, test = train_test_split(
+            idx, test_size=test_size, stratify=target, random_state=random_state
+        )
         train, test = np.sort(train), np.sort(test)
-        split_desc = (f"stratified 10 % test set ({len(test)} clips), the rest for training "
-                      f"({len(train)} clips; networks hold out 20 % of it for validation), "
-                      f"random_state={random_state}")
-    return Bunch(clips=clips, target=target, train=train, test=test, duration=dur, sr=sr,
-                 source=source, description=desc, split=split_desc,
-                 genres=np.array(sorted(set(target)), dtype=object))
+        split_desc = (
+            f"stratified 10 % test set ({len(test)} clips), the rest for training "
+            f"({len(train)} clips; networks hold out 20 % of it for validation), "
+            f"random_state={random_state}"
+        )
+    return Bunch(
+        clips=clips,
+        target=target,
+        train=train,
+        test=test,
+        duration=dur,
+        sr=sr,
+        source=source,
+        description=desc,
+        split=split_desc,
+        genres=np.array(sorted(set(target)), dtype=object),
+    )
 
 
 # --------------------------------------------------------------------------------------
 # building blocks
 # --------------------------------------------------------------------------------------
-def make_representation(name, *, output="sequence", duration=30.0, sr=22050, n_jobs=None,
-                        cache_dir=None, device="cpu", verbose=0, pretrained=None,
-                        on_error="raise"):
+def make_representation(
+    name,
+    *,
+    output="sequence",
+    duration=30.0,
+    sr=22050,
+    n_jobs=None,
+    cache_dir=None,
+    device="cpu",
+    verbose=0,
+    pretrained=None,
+    on_error="raise",
+):
     """The study's representation ``name``, unfitted.
 
     Parameters
@@ -264,8 +305,14 @@ def make_representation(name, *, output="sequence", duration=30.0, sr=22050, n_j
     if name not in REPRESENTATIONS:
         raise ValueError(f"unknown representation {name!r}; choose among {list(REPRESENTATIONS)}")
     cls = getattr(sklearn_mgc, REPRESENTATIONS[name])
-    params = dict(output=output, duration=duration, sr=sr, cache_dir=cache_dir, verbose=verbose,
-                  on_error=on_error)
+    params = dict(
+        output=output,
+        duration=duration,
+        sr=sr,
+        cache_dir=cache_dir,
+        verbose=verbose,
+        on_error=on_error,
+    )
     if name in PRETRAINED_REPRESENTATIONS:
         model = (pretrained or {}).get(name) or _DEFAULT_PRETRAINED[name]
         params.update(model=model, device=device)
@@ -274,8 +321,17 @@ def make_representation(name, *, output="sequence", duration=30.0, sr=22050, n_j
     return cls(**params)
 
 
-def make_classifier(name, *, max_epochs=50, patience=10, device="cpu", n_jobs=None,
-                    random_state=28, verbose=0, params=None):
+def make_classifier(
+    name,
+    *,
+    max_epochs=50,
+    patience=10,
+    device="cpu",
+    n_jobs=None,
+    random_state=28,
+    verbose=0,
+    params=None,
+):
     """The study's classifier ``name``, unfitted.
 
     Parameters
@@ -307,14 +363,22 @@ def make_classifier(name, *, max_epochs=50, patience=10, device="cpu", n_jobs=No
     if name == "rf":
         from sklearn.ensemble import RandomForestClassifier
 
-        return RandomForestClassifier(**{"n_jobs": n_jobs, "random_state": random_state, **settings})
+        return RandomForestClassifier(
+            **{"n_jobs": n_jobs, "random_state": random_state, **settings}
+        )
     if name not in _NETWORK_CLASSES:
         raise ValueError(f"unknown model {name!r}; choose among {list(MODELS)}")
     import sklearn_mgc
 
     cls = getattr(sklearn_mgc, _NETWORK_CLASSES[name])
-    base = dict(max_epochs=max_epochs, patience=patience, device=device,
-                random_state=random_state, verbose=verbose, validation_fraction=0.2)
+    base = dict(
+        max_epochs=max_epochs,
+        patience=patience,
+        device=device,
+        random_state=random_state,
+        verbose=verbose,
+        validation_fraction=0.2,
+    )
     return cls(**{**base, **settings})
 
 
@@ -348,8 +412,10 @@ def make_pipeline(features, classifier, *, model=None):
     from .features.pooling import TemporalMean
 
     if model is None:
-        vector = not getattr(classifier, "__sklearn_tags__", None) or \
-            not classifier.__sklearn_tags__().input_tags.three_d_array
+        vector = (
+            not getattr(classifier, "__sklearn_tags__", None)
+            or not classifier.__sklearn_tags__().input_tags.three_d_array
+        )
     else:
         vector = model in VECTOR_MODELS
     features.set_params(output="sequence")
@@ -440,16 +506,22 @@ def _fit_pretrained(name, features, clips):
     """Fit a pretrained representation; return None, or the one-line reason it was skipped."""
     model = features.model
     text = os.path.expanduser(os.fspath(model))
-    path_like = (os.path.exists(text) or os.path.isabs(text) or text.startswith(".")
-                 or text.endswith((".pt", ".pth", ".ckpt")))
+    path_like = (
+        os.path.exists(text)
+        or os.path.isabs(text)
+        or text.startswith(".")
+        or text.endswith((".pt", ".pth", ".ckpt"))
+    )
     offline = not path_like and not _hub_reachable()
     try:
         with _hub_offline() if offline else nullcontext():
             features.fit(clips[:1])
     except (OSError, ValueError, TypeError, ImportError, RuntimeError, KeyError) as exc:
         if offline:
-            why = (f"its weights {os.fspath(model)!r} are not available: the Hugging Face hub is "
-                   "unreachable and they are not in the local cache")
+            why = (
+                f"its weights {os.fspath(model)!r} are not available: the Hugging Face hub is "
+                "unreachable and they are not in the local cache"
+            )
         else:
             first = str(exc).split(". ")[0].strip()
             why = f"cannot load {os.fspath(model)!r} ({type(exc).__name__}: {first[:300]})"
@@ -460,8 +532,19 @@ def _fit_pretrained(name, features, clips):
 # --------------------------------------------------------------------------------------
 # results
 # --------------------------------------------------------------------------------------
-RESULT_COLUMNS = ("feature", "model", "accuracy", "macro_f1", "fit_seconds", "predict_seconds",
-                  "extract_seconds", "n_train", "n_test", "n_epochs", "status")
+RESULT_COLUMNS = (
+    "feature",
+    "model",
+    "accuracy",
+    "macro_f1",
+    "fit_seconds",
+    "predict_seconds",
+    "extract_seconds",
+    "n_train",
+    "n_test",
+    "n_epochs",
+    "status",
+)
 
 
 def _fmt(value, digits=3):
@@ -493,10 +576,28 @@ def format_results(rows, *, markdown=False):
     >>> print(format_results(rows, markdown=True).splitlines()[2])
     | mfcc | rf | 0.900 | 0.880 | 1.2 | 0.1 | 90 | 10 |  |
     """
-    cols = ("feature", "model", "accuracy", "macro_f1", "fit_seconds", "predict_seconds",
-            "n_train", "n_test", "n_epochs")
-    heads = ("feature", "model", "accuracy", "macro F1", "fit (s)", "predict (s)", "n train",
-             "n test", "epochs")
+    cols = (
+        "feature",
+        "model",
+        "accuracy",
+        "macro_f1",
+        "fit_seconds",
+        "predict_seconds",
+        "n_train",
+        "n_test",
+        "n_epochs",
+    )
+    heads = (
+        "feature",
+        "model",
+        "accuracy",
+        "macro F1",
+        "fit (s)",
+        "predict (s)",
+        "n train",
+        "n test",
+        "epochs",
+    )
     body = []
     for row in _sorted_rows(rows):
         cells = []
@@ -507,24 +608,39 @@ def format_results(rows, *, markdown=False):
             cells[2] = "failed"
         body.append(cells)
     if markdown:
-        lines = ["| " + " | ".join(heads) + " |", "|" + "|".join(
-            "---" if i < 2 else "---:" for i in range(len(heads))) + "|"]
+        lines = [
+            "| " + " | ".join(heads) + " |",
+            "|" + "|".join("---" if i < 2 else "---:" for i in range(len(heads))) + "|",
+        ]
         lines += ["| " + " | ".join(r) + " |" for r in body]
         return "\n".join(lines)
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(heads)]
-    lines = ["  ".join(h.ljust(w) if i < 2 else h.rjust(w) for i, (h, w) in enumerate(zip(heads, widths)))]
+    widths = [
+        max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(heads)
+    ]
+    lines = [
+        "  ".join(
+            h.ljust(w) if i < 2 else h.rjust(w) for i, (h, w) in enumerate(zip(heads, widths))
+        )
+    ]
     lines.append("  ".join("-" * w for w in widths))
     for r in body:
-        lines.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(r, widths))))
+        lines.append(
+            "  ".join(
+                c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))
+            )
+        )
     return "\n".join(lines)
 
 
 def _sorted_rows(rows):
     def key(row):
         ok = row.get("status", "ok") == "ok"
-        return (not ok, -(row.get("accuracy") or 0.0), -(row.get("macro_f1") or 0.0),
-                row.get("fit_seconds") or 0.0)
+        return (
+            not ok,
+            -(row.get("accuracy") or 0.0),
+            -(row.get("macro_f1") or 0.0),
+            row.get("fit_seconds") or 0.0,
+        )
 
     return sorted(rows, key=key)
 
@@ -544,12 +660,16 @@ def _classification_report_md(y_true, y_pred, labels):
     lines = ["| genre | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
     for label in labels:
         r = rep[str(label)]
-        lines.append(f"| {label} | {r['precision']:.3f} | {r['recall']:.3f} | "
-                     f"{r['f1-score']:.3f} | {int(r['support'])} |")
+        lines.append(
+            f"| {label} | {r['precision']:.3f} | {r['recall']:.3f} | "
+            f"{r['f1-score']:.3f} | {int(r['support'])} |"
+        )
     for avg in ("macro avg", "weighted avg"):
         r = rep[avg]
-        lines.append(f"| *{avg}* | {r['precision']:.3f} | {r['recall']:.3f} | "
-                     f"{r['f1-score']:.3f} | {int(r['support'])} |")
+        lines.append(
+            f"| *{avg}* | {r['precision']:.3f} | {r['recall']:.3f} | "
+            f"{r['f1-score']:.3f} | {int(r['support'])} |"
+        )
     lines.append(f"| *accuracy* | | | {rep['accuracy']:.3f} | {len(y_true)} |")
     return "\n".join(lines)
 
@@ -575,10 +695,28 @@ def _pairs(features, models, models_given):
     return pairs
 
 
-def run_study(data=None, *, split="study", features=None, models=None, out_dir="mgc-study",
-              cache_dir=None, max_epochs=None, patience=10, device="cpu", n_jobs=None,
-              random_state=28, pretrained=None, model_params=None, duration=None,
-              n_clips_per_genre=None, splits_dir=None, umap=True, torch_threads=1, verbose=1):
+def run_study(
+    data=None,
+    *,
+    split="study",
+    features=None,
+    models=None,
+    out_dir="mgc-study",
+    cache_dir=None,
+    max_epochs=None,
+    patience=10,
+    device="cpu",
+    n_jobs=None,
+    random_state=28,
+    pretrained=None,
+    model_params=None,
+    duration=None,
+    n_clips_per_genre=None,
+    splits_dir=None,
+    umap=True,
+    torch_threads=1,
+    verbose=1,
+):
     """Run the genre study: every representation x every classifier, with report and pictures.
 
     Each representation is extracted once per clip (as a sequence, cached in ``cache_dir``);
@@ -682,16 +820,24 @@ def run_study(data=None, *, split="study", features=None, models=None, out_dir="
 
     if max_epochs is None:
         max_epochs = EMBEDDED_DEFAULT["max_epochs"] if data is None else 50
-    ds = load_study_data(data, split=split, random_state=random_state, splits_dir=splits_dir,
-                         n_clips_per_genre=n_clips_per_genre, duration=duration,
-                         cache_dir=cache_dir if data is None else None)
+    ds = load_study_data(
+        data,
+        split=split,
+        random_state=random_state,
+        splits_dir=splits_dir,
+        n_clips_per_genre=n_clips_per_genre,
+        duration=duration,
+        cache_dir=cache_dir if data is None else None,
+    )
     clips, y = ds.clips, ds.target
     _log(verbose, f"data: {ds.description}")
     _log(verbose, f"split: {ds.split}")
     pairs = _pairs(features, models, models_given)
     if not pairs:
-        raise ValueError("no representation x model pair to run (the MLP alone runs on the spectrum only "
-                         "unless models are named)")
+        raise ValueError(
+            "no representation x model pair to run (the MLP alone runs on the spectrum only "
+            "unless models are named)"
+        )
 
     rows, skipped, files = [], [], []
     fitted = {}  # (feature, model) -> (features transformer, classifier, test predictions)
@@ -701,8 +847,15 @@ def run_study(data=None, *, split="study", features=None, models=None, out_dir="
         if not fmodels:
             continue
         feat = make_representation(
-            fname, duration=ds.duration, sr=ds.sr, n_jobs=n_jobs, cache_dir=cache_dir,
-            device=device, verbose=int(verbose >= 1), pretrained=pretrained, on_error="skip",
+            fname,
+            duration=ds.duration,
+            sr=ds.sr,
+            n_jobs=n_jobs,
+            cache_dir=cache_dir,
+            device=device,
+            verbose=int(verbose >= 1),
+            pretrained=pretrained,
+            on_error="skip",
         )
         t0 = time.perf_counter()
         if fname in PRETRAINED_REPRESENTATIONS:
@@ -721,16 +874,21 @@ def run_study(data=None, *, split="study", features=None, models=None, out_dir="
             if needed is not None and available is not None and needed > 0.6 * available:
                 dropped = [m for m in fmodels if m in SEQUENCE_MODELS]
                 fmodels = [m for m in fmodels if m not in SEQUENCE_MODELS]
-                reason = (f"skipping {', '.join(dropped)} on {fname}: its sequences would need "
-                          f"{needed / 2**30:.1f} GiB of memory ({available / 2**30:.1f} GiB "
-                          "available); use a shorter --duration, fewer clips or other features")
+                reason = (
+                    f"skipping {', '.join(dropped)} on {fname}: its sequences would need "
+                    f"{needed / 2**30:.1f} GiB of memory ({available / 2**30:.1f} GiB "
+                    "available); use a shorter --duration, fewer clips or other features"
+                )
                 _log(1, reason)
                 skipped.append((fname, reason))
                 need_seq = False
                 if not fmodels:
                     continue
-        _log(verbose, f"extracting {fname} ({type(feat).__name__}, "
-                      f"{'sequence' if need_seq else 'mean'}) for {len(y)} clips ...")
+        _log(
+            verbose,
+            f"extracting {fname} ({type(feat).__name__}, "
+            f"{'sequence' if need_seq else 'mean'}) for {len(y)} clips ...",
+        )
         feat.set_params(output="sequence" if need_seq else "mean")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -762,16 +920,31 @@ def run_study(data=None, *, split="study", features=None, models=None, out_dir="
         _log(verbose, f"{fname}: {shape} per clip, extracted in {extract_seconds:.1f} s")
 
         for mname in fmodels:
-            clf = make_classifier(mname, max_epochs=max_epochs, patience=patience, device=device,
-                                  n_jobs=n_jobs, random_state=random_state,
-                                  verbose=int(verbose >= 2), params=model_params.get(mname))
+            clf = make_classifier(
+                mname,
+                max_epochs=max_epochs,
+                patience=patience,
+                device=device,
+                n_jobs=n_jobs,
+                random_state=random_state,
+                verbose=int(verbose >= 2),
+                params=model_params.get(mname),
+            )
             Xm = Z if mname in SEQUENCE_MODELS else M
-            row = dict(feature=fname, model=mname, n_train=len(train), n_test=len(test),
-                       extract_seconds=round(extract_seconds, 3), status="ok")
+            row = dict(
+                feature=fname,
+                model=mname,
+                n_train=len(train),
+                n_test=len(test),
+                extract_seconds=round(extract_seconds, 3),
+                status="ok",
+            )
             _log(verbose, f"training {mname} on {fname} ({len(train)} clips) ...")
             try:
                 t0 = time.perf_counter()
-                with _torch_threads(torch_threads if str(device) == "cpu" and mname != "rf" else None):
+                with _torch_threads(
+                    torch_threads if str(device) == "cpu" and mname != "rf" else None
+                ):
                     clf.fit(Xm[train], yk[train])
                 row["fit_seconds"] = round(time.perf_counter() - t0, 3)
                 t0 = time.perf_counter()
@@ -788,14 +961,18 @@ def run_study(data=None, *, split="study", features=None, models=None, out_dir="
                 row["n_epochs"] = len(clf.history_)
                 try:
                     fig = plot_learning_curves(
-                        clf, title=f"Learning curves: {type(clf).__name__} on {fname}")
+                        clf, title=f"Learning curves: {type(clf).__name__} on {fname}"
+                    )
                     files.append(_save(fig, out / f"learning_curves_{fname}_{mname}.png"))
                 except Exception as exc:  # pragma: no cover - drawing must not stop the study
                     _log(1, f"could not draw the learning curves of {mname} on {fname}: {exc}")
             rows.append(row)
             fitted[(fname, mname)] = (feat, pool, clf, yk[test], pred)
-            _log(verbose, f"{mname} on {fname}: accuracy {row['accuracy']:.3f}, macro F1 "
-                          f"{row['macro_f1']:.3f}, fit {row['fit_seconds']:.1f} s")
+            _log(
+                verbose,
+                f"{mname} on {fname}: accuracy {row['accuracy']:.3f}, macro F1 "
+                f"{row['macro_f1']:.3f}, fit {row['fit_seconds']:.1f} s",
+            )
 
     csv_path = out / "results.csv"
     _write_csv(csv_path, rows)
@@ -809,9 +986,12 @@ def run_study(data=None, *, split="study", features=None, models=None, out_dir="
 
         feat, pool, clf, y_test, pred = fitted[(best["feature"], best["model"])]
         saved_feat = copy.deepcopy(feat)
-        saved_feat.set_params(cache_dir=None, verbose=0, on_error="raise",
-                              output="sequence" if pool is not None or best["model"] in SEQUENCE_MODELS
-                              else "mean")
+        saved_feat.set_params(
+            cache_dir=None,
+            verbose=0,
+            on_error="raise",
+            output="sequence" if pool is not None or best["model"] in SEQUENCE_MODELS else "mean",
+        )
         if hasattr(clf, "verbose"):
             clf.set_params(verbose=0)
         steps = [("features", saved_feat)]
@@ -824,36 +1004,67 @@ def run_study(data=None, *, split="study", features=None, models=None, out_dir="
         files.append(model_path)
         labels = np.unique(np.concatenate([y_test, pred]).astype(object))
         ax = plot_confusion_matrix(
-            y_test, pred, labels=labels,
-            title=(f"Best model: {best['model']} on {best['feature']}\n"
-                   f"test accuracy {best['accuracy']:.1%}, {len(y_test)} clips"))
+            y_test,
+            pred,
+            labels=labels,
+            title=(
+                f"Best model: {best['model']} on {best['feature']}\n"
+                f"test accuracy {best['accuracy']:.1%}, {len(y_test)} clips"
+            ),
+        )
         files.append(_save(ax.figure, out / "confusion_matrix.png"))
         report_extra.append(_classification_report_md(y_test, pred, labels))
         if umap and best["feature"] in means:
             M, ym = means[best["feature"]]
             try:
                 _log(verbose, f"drawing the UMAP projection of {best['feature']} ...")
-                ax = plot_umap(M, ym, random_state=random_state,
-                               title=f"UMAP of {best['feature']} temporal means ({len(ym)} clips)")
+                ax = plot_umap(
+                    M,
+                    ym,
+                    random_state=random_state,
+                    title=f"UMAP of {best['feature']} temporal means ({len(ym)} clips)",
+                )
                 files.append(_save(ax.figure, out / f"umap_{best['feature']}.png"))
             except Exception as exc:  # pragma: no cover - drawing must not stop the study
                 _log(1, f"could not draw the UMAP projection: {type(exc).__name__}: {exc}")
 
     elapsed = time.perf_counter() - started
     report_path = out / "report.md"
-    report_path.write_text(_report(ds, rows, best, skipped, report_extra, files, out, elapsed,
-                                   random_state=random_state, max_epochs=max_epochs))
+    report_path.write_text(
+        _report(
+            ds,
+            rows,
+            best,
+            skipped,
+            report_extra,
+            files,
+            out,
+            elapsed,
+            random_state=random_state,
+            max_epochs=max_epochs,
+        )
+    )
     files.append(report_path)
     if verbose:
         print(f"\nResults ({len(rows)} runs, {elapsed:.0f} s; outputs in {out}):\n", flush=True)
         print(format_results(rows), flush=True)
         if best is not None:
-            print(f"\nBest: {best['model']} on {best['feature']} (accuracy {best['accuracy']:.3f}), "
-                  f"saved as {out / 'best_model.joblib'}", flush=True)
+            print(
+                f"\nBest: {best['model']} on {best['feature']} (accuracy {best['accuracy']:.3f}), "
+                f"saved as {out / 'best_model.joblib'}",
+                flush=True,
+            )
         for _, reason in skipped:
             print(reason, flush=True)
-    return Bunch(results=rows, best=best, best_pipeline=best_pipeline, skipped=skipped,
-                 files=[str(f) for f in files], out_dir=str(out), seconds=elapsed)
+    return Bunch(
+        results=rows,
+        best=best,
+        best_pipeline=best_pipeline,
+        skipped=skipped,
+        files=[str(f) for f in files],
+        out_dir=str(out),
+        seconds=elapsed,
+    )
 
 
 def _report(ds, rows, best, skipped, extra, files, out, elapsed, *, random_state, max_epochs):
@@ -863,8 +1074,10 @@ def _report(ds, rows, best, skipped, extra, files, out, elapsed, *, random_state
     w(f"- Data: {ds.description} ({len(ds.genres)} genres: {', '.join(map(str, ds.genres))})\n")
     w(f"- Source: {ds.source}\n")
     w(f"- Split: {ds.split}\n")
-    w(f"- Clip duration: {ds.duration:g} s; networks: at most {max_epochs} epochs with early "
-      "stopping on the validation loss\n")
+    w(
+        f"- Clip duration: {ds.duration:g} s; networks: at most {max_epochs} epochs with early "
+        "stopping on the validation loss\n"
+    )
     w(f"- Wall time: {elapsed:.0f} s\n\n")
     if skipped:
         w("## Skipped representations\n\n")
@@ -878,9 +1091,11 @@ def _report(ds, rows, best, skipped, extra, files, out, elapsed, *, random_state
         w(f"- {r['model']} on {r['feature']}: {r['status']}\n")
     if best is not None:
         w(f"## Best model: {best['model']} on {best['feature']}\n\n")
-        w(f"Accuracy {best['accuracy']:.3f}, macro F1 {best['macro_f1']:.3f} on {best['n_test']} "
-          "test clips. Saved as `best_model.joblib` (a Pipeline from raw clips; classify files "
-          "with `sklearn-mgc predict best_model.joblib FILE...`).\n\n")
+        w(
+            f"Accuracy {best['accuracy']:.3f}, macro F1 {best['macro_f1']:.3f} on {best['n_test']} "
+            "test clips. Saved as `best_model.joblib` (a Pipeline from raw clips; classify files "
+            "with `sklearn-mgc predict best_model.joblib FILE...`).\n\n"
+        )
         if extra:
             w("Per-genre classification report (test set):\n\n" + extra[0] + "\n\n")
         w("![Confusion matrix of the best model](confusion_matrix.png)\n\n")
@@ -959,12 +1174,14 @@ def predict_track_proba(pipeline, path, *, batch_size=8):
         windows = [y]
     else:
         k = y.shape[0] // n
-        windows = [y[i * n:(i + 1) * n] for i in range(k)]
-        rest = y[k * n:]
+        windows = [y[i * n : (i + 1) * n] for i in range(k)]
+        rest = y[k * n :]
         if rest.shape[0] >= n / 2:
             windows.append(rest)
     probas = []
     for start in range(0, len(windows), batch_size):
-        probas.append(np.asarray(pipeline.predict_proba(windows[start:start + batch_size]), dtype=float))
+        probas.append(
+            np.asarray(pipeline.predict_proba(windows[start : start + batch_size]), dtype=float)
+        )
     proba = np.concatenate(probas).mean(axis=0)
     return proba, len(windows)

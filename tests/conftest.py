@@ -24,10 +24,15 @@ def _one_torch_thread():
     yield
     torch.set_num_threads(previous)
 
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 GTZAN_MINI = Path(os.environ.get("SKLEARN_MGC_GTZAN_MINI", SHARED / "data" / "gtzan-mini"))
-GTZAN_SPLITS = Path(os.environ.get("SKLEARN_MGC_GTZAN_SPLITS", SHARED / "data" / "gtzan-splits" / "fault-filtered"))
-ENCODECMAE_FIXTURES = Path(os.environ.get("SKLEARN_MGC_ENCODECMAE_FIXTURES", SHARED / "fixtures" / "encodecmae"))
+GTZAN_SPLITS = Path(
+    os.environ.get("SKLEARN_MGC_GTZAN_SPLITS", SHARED / "data" / "gtzan-splits" / "fault-filtered")
+)
+ENCODECMAE_FIXTURES = Path(
+    os.environ.get("SKLEARN_MGC_ENCODECMAE_FIXTURES", SHARED / "fixtures" / "encodecmae")
+)
 
 
 @pytest.fixture(scope="session")

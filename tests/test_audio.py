@@ -11,7 +11,9 @@ def _tone(sr, seconds, channels=1):
     return np.stack([y] * channels, axis=1) if channels > 1 else y
 
 
-@pytest.mark.parametrize("ext,fmt", [("wav", "WAV"), ("flac", "FLAC"), ("ogg", "OGG"), ("au", "AU"), ("mp3", "MP3")])
+@pytest.mark.parametrize(
+    "ext,fmt", [("wav", "WAV"), ("flac", "FLAC"), ("ogg", "OGG"), ("au", "AU"), ("mp3", "MP3")]
+)
 def test_load_audio_formats(tmp_path, ext, fmt):
     path = tmp_path / f"tone.{ext}"
     sf.write(path, _tone(22050, 1.0, channels=2), 22050, format=fmt)

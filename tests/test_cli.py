@@ -1,4 +1,4 @@
-"""Tests of the sklearn-mgc command: --help, fit, evaluate, predict (long and corrupt files), study."""
+"""Tests of the sklearn-mgc command: --help, fit, evaluate, predict (long, corrupt files), study."""
 
 import json
 import subprocess
@@ -8,12 +8,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import soundfile as sf  # noqa: E402
+import numpy as np
+import pytest
+import soundfile as sf
 
-from sklearn_mgc.cli import main  # noqa: E402
-from sklearn_mgc.datasets import make_genre_clips  # noqa: E402
+from sklearn_mgc.cli import main
+from sklearn_mgc.datasets import make_genre_clips
 
 SUBCOMMANDS = ("study", "predict", "fit", "evaluate")
 
@@ -38,8 +38,12 @@ def test_top_level_help_and_no_subcommand(capsys):
 
 
 def test_python_dash_m_is_the_same_command():
-    proc = subprocess.run([sys.executable, "-m", "sklearn_mgc", "predict", "--help"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sklearn_mgc", "predict", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0
     assert "usage: sklearn-mgc predict" in proc.stdout and "--top" in proc.stdout
 
@@ -53,8 +57,22 @@ def folder_and_model(tmp_path_factory):
         (root / "data" / genre).mkdir(parents=True, exist_ok=True)
         sf.write(root / "data" / genre / f"{genre}.{i:05d}.wav", clip, 22050)
     model = root / "model.joblib"
-    status = main(["fit", "--data", str(root / "data"), "--feature", "mfcc", "--model", "rf",
-                   "--duration", "1.0", "--out", str(model), "-q"])
+    status = main(
+        [
+            "fit",
+            "--data",
+            str(root / "data"),
+            "--feature",
+            "mfcc",
+            "--model",
+            "rf",
+            "--duration",
+            "1.0",
+            "--out",
+            str(model),
+            "-q",
+        ]
+    )
     assert status == 0 and model.is_file()
     return root, model, X, y
 
@@ -62,7 +80,9 @@ def folder_and_model(tmp_path_factory):
 def test_evaluate_writes_report_and_confusion_matrix(folder_and_model, capsys):
     root, model, _, _ = folder_and_model
     capsys.readouterr()
-    status = main(["evaluate", str(model), "--data", str(root / "data"), "--out", str(root / "ev"), "-q"])
+    status = main(
+        ["evaluate", str(model), "--data", str(root / "data"), "--out", str(root / "ev"), "-q"]
+    )
     assert status == 0
     out = capsys.readouterr().out
     assert "accuracy" in out and "on 15 clips" in out
@@ -114,9 +134,25 @@ def test_predict_missing_model(tmp_path, capsys):
 
 def test_study_command_skips_missing_pretrained(tmp_path, capsys):
     out = tmp_path / "study"
-    status = main(["study", "--features", "mfcc", "encodecmae", "--models", "rf",
-                   "--n-clips-per-genre", "2", "--duration", "0.5", "--no-umap",
-                   "--encodecmae-model", str(tmp_path / "missing.pt"), "--out", str(out)])
+    status = main(
+        [
+            "study",
+            "--features",
+            "mfcc",
+            "encodecmae",
+            "--models",
+            "rf",
+            "--n-clips-per-genre",
+            "2",
+            "--duration",
+            "0.5",
+            "--no-umap",
+            "--encodecmae-model",
+            str(tmp_path / "missing.pt"),
+            "--out",
+            str(out),
+        ]
+    )
     assert status == 0
     captured = capsys.readouterr()
     assert "skipping encodecmae" in captured.err

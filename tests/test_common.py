@@ -79,4 +79,4 @@ def test_public_api_is_complete():
     for name in sklearn_mgc.__all__:
         assert getattr(sklearn_mgc, name) is not None
     with pytest.raises(AttributeError):
-        sklearn_mgc.NotAThing
+        _ = sklearn_mgc.NotAThing

@@ -47,7 +47,10 @@ def dask_client():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # port / resource notices of a local test cluster
         cluster = distributed.LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            host="127.0.0.1",
             dashboard_address=None,
         )
         client = distributed.Client(cluster)
@@ -59,10 +62,12 @@ def dask_client():
 
 
 def _pipeline():
-    return Pipeline([
-        ("feat", MFCCFeatures(output="mean", duration=2.0, n_jobs=-1)),
-        ("clf", RandomForestClassifier(n_estimators=10, random_state=0)),
-    ])
+    return Pipeline(
+        [
+            ("feat", MFCCFeatures(output="mean", duration=2.0, n_jobs=-1)),
+            ("clf", RandomForestClassifier(n_estimators=10, random_state=0)),
+        ]
+    )
 
 
 def test_feature_extraction_under_dask_equals_single_process(dask_client, clips):
@@ -110,7 +115,8 @@ import sys
 import numpy as np
 from sklearn_mgc import MFCCFeatures
 paths = sys.argv[2:]
-out = MFCCFeatures(output="sequence", duration=2.0, cache_dir=sys.argv[1]).fit_transform(paths[::-1] * 2)
+feat = MFCCFeatures(output="sequence", duration=2.0, cache_dir=sys.argv[1])
+out = feat.fit_transform(paths[::-1] * 2)
 np.save(sys.argv[1] + "-writer.npy", out[::-1][: len(paths)])
 """
 
@@ -125,7 +131,9 @@ def test_cache_written_by_concurrent_processes(clips, tmp_path):
     est = MFCCFeatures(output="sequence", duration=2.0, cache_dir=cache, n_jobs=2)
     ours = est.fit_transform(paths * 3)
     assert writer.wait(timeout=300) == 0
-    results = [ours[i * 12:(i + 1) * 12] for i in range(3)] + [np.load(tmp_path / "cache-writer.npy")]
+    results = [ours[i * 12 : (i + 1) * 12] for i in range(3)] + [
+        np.load(tmp_path / "cache-writer.npy")
+    ]
     entries = sorted(cache.rglob("*.npy"))
     assert len(entries) == len(paths)  # one entry per file, whoever wrote it last
     assert not list(cache.rglob("*.tmp"))

@@ -21,9 +21,18 @@ from sklearn_mgc.datasets import (
 )
 from sklearn_mgc.datasets import gtzan as gtzan_module
 
-GTZAN_GENRES = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop",
-                "reggae", "rock"]
-
+GTZAN_GENRES = [
+    "blues",
+    "classical",
+    "country",
+    "disco",
+    "hiphop",
+    "jazz",
+    "metal",
+    "pop",
+    "reggae",
+    "rock",
+]
 
 
 # --------------------------------------------------------------------------------------
@@ -56,8 +65,9 @@ def test_make_genre_clips_deterministic():
 def test_make_genre_clips_genres_and_shuffle():
     X, y = make_genre_clips(2, duration=0.25, genres=3, shuffle=False, random_state=0)
     assert list(y) == [g for g in GENRES[:3] for _ in range(2)]
-    X, y = make_genre_clips(2, duration=0.25, genres=["metal", "jazz"], shuffle=False,
-                            random_state=0)
+    X, y = make_genre_clips(
+        2, duration=0.25, genres=["metal", "jazz"], shuffle=False, random_state=0
+    )
     assert list(y) == ["metal", "metal", "jazz", "jazz"]
     # the same clips, shuffled
     Xs, ys = make_genre_clips(2, duration=0.25, genres=["metal", "jazz"], random_state=0)
@@ -102,8 +112,9 @@ def test_make_genre_clips_not_separable_by_loudness(synthetic_data):
     frame_rms = librosa.feature.rms(y=X).mean(axis=(-2, -1))
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     for feat in (rms, frame_rms):
-        score = cross_val_score(RandomForestClassifier(100, random_state=0), feat[:, None], y,
-                                cv=cv).mean()
+        score = cross_val_score(
+            RandomForestClassifier(100, random_state=0), feat[:, None], y, cv=cv
+        ).mean()
         assert score < 0.4
 
 
@@ -153,7 +164,11 @@ def test_load_gtzan_original_au_layout(tmp_path):
     _write_tree(tmp_path / "genres", genres=("classical", "metal"), n=2, ext="au")
     data = load_gtzan(str(tmp_path))
     assert [Path(f).name for f in data.filenames] == [
-        "classical.00000.au", "classical.00001.au", "metal.00000.au", "metal.00001.au"]
+        "classical.00000.au",
+        "classical.00001.au",
+        "metal.00000.au",
+        "metal.00001.au",
+    ]
     assert list(data.target) == ["classical", "classical", "metal", "metal"]
     assert data.skipped == []
     info = sf.info(data.filenames[0])
@@ -194,7 +209,7 @@ def test_load_gtzan_mini(gtzan_mini):
     data = load_gtzan(gtzan_mini)
     assert len(data.filenames) == 60
     assert list(data.target_names) == GTZAN_GENRES
-    assert Counter(data.target) == {g: 6 for g in GTZAN_GENRES}
+    assert Counter(data.target) == dict.fromkeys(GTZAN_GENRES, 6)
     assert data.skipped == []
     for f, t in zip(data.filenames, data.target):
         assert Path(f).name.startswith(t + ".")
@@ -234,8 +249,7 @@ def test_load_gtzan_fault_filtered_full_tree(tmp_path, gtzan_splits):
         (tmp_path / "genres_original" / g).mkdir(parents=True)
         for i in range(100):
             (tmp_path / "genres_original" / g / f"{g}.{i:05d}.wav").touch()
-    data = load_gtzan(tmp_path, split="fault-filtered", splits_dir=gtzan_splits,
-                      check_files=False)
+    data = load_gtzan(tmp_path, split="fault-filtered", splits_dir=gtzan_splits, check_files=False)
     assert Counter(data.split) == {"train": 443, "valid": 197, "test": 290}
     assert len(data.filenames) == len(data.target) == 930
     listed = _listed(gtzan_splits)
@@ -244,8 +258,9 @@ def test_load_gtzan_fault_filtered_full_tree(tmp_path, gtzan_splits):
     # a listed clip that is absent is reported, the rest kept
     (tmp_path / "genres_original" / "jazz" / "jazz.00054.wav").unlink()
     with pytest.warns(UserWarning, match="jazz.00054"):
-        data = load_gtzan(tmp_path, split="fault-filtered", splits_dir=gtzan_splits,
-                          check_files=False)
+        data = load_gtzan(
+            tmp_path, split="fault-filtered", splits_dir=gtzan_splits, check_files=False
+        )
     assert len(data.filenames) == 929
 
 
@@ -282,9 +297,16 @@ def test_fault_filtered_download_and_cache(tmp_path, monkeypatch):
     assert all("jordipons/sklearn-audio-transfer-learning" in u for u in urls)
     cache = home / "gtzan_splits" / "fault-filtered"
     assert sorted(p.name for p in cache.iterdir()) == [
-        "test_filtered.txt", "train_filtered.txt", "valid_filtered.txt"]
+        "test_filtered.txt",
+        "train_filtered.txt",
+        "valid_filtered.txt",
+    ]
     assert [Path(f).name for f in data.filenames] == [
-        "blues.00000.au", "blues.00001.au", "blues.00002.au", "jazz.00001.au"]
+        "blues.00000.au",
+        "blues.00001.au",
+        "blues.00002.au",
+        "jazz.00001.au",
+    ]
     assert list(data.split) == ["train", "train", "valid", "test"]
 
     # second call: read from the cache, no network
@@ -309,8 +331,12 @@ def test_fault_filtered_download_failure(tmp_path, monkeypatch):
     assert "train_filtered.txt" in str(excinfo.value)
     assert not list((tmp_path / "home" / "gtzan_splits" / "fault-filtered").iterdir())
     with pytest.raises(OSError, match="download_if_missing"):
-        load_gtzan(tmp_path / "gtzan", split="fault-filtered", data_home=tmp_path / "home",
-                   download_if_missing=False)
+        load_gtzan(
+            tmp_path / "gtzan",
+            split="fault-filtered",
+            data_home=tmp_path / "home",
+            download_if_missing=False,
+        )
 
 
 def test_splits_dir_errors(tmp_path):
@@ -344,15 +370,14 @@ def test_train_valid_test_split_study_proportions():
     files = np.array([f"{g}.{i:05d}.wav" for g in GTZAN_GENRES for i in range(100)], dtype=object)
     f_tr, f_va, f_te, y_tr, y_va, y_te = train_valid_test_split(files, y, stratify=y)
     assert (len(f_tr), len(f_va), len(f_te)) == (720, 180, 100)
-    assert Counter(y_te) == {g: 10 for g in GTZAN_GENRES}
-    assert Counter(y_va) == {g: 18 for g in GTZAN_GENRES}
+    assert Counter(y_te) == dict.fromkeys(GTZAN_GENRES, 10)
+    assert Counter(y_va) == dict.fromkeys(GTZAN_GENRES, 18)
     # a partition of the data, with the rows of every array kept together
     assert sorted(np.concatenate([f_tr, f_va, f_te])) == sorted(files)
     for f, t in zip(np.concatenate([f_tr, f_va, f_te]), np.concatenate([y_tr, y_va, y_te])):
         assert f.startswith(t + ".")
     # the study's two train_test_split calls with random_state=28
-    rest_f, te_f, rest_y, _ = train_test_split(files, y, test_size=0.1, stratify=y,
-                                               random_state=28)
+    rest_f, te_f, rest_y, _ = train_test_split(files, y, test_size=0.1, stratify=y, random_state=28)
     tr_f, va_f = train_test_split(rest_f, test_size=0.2, stratify=rest_y, random_state=28)
     np.testing.assert_array_equal(f_te, te_f)
     np.testing.assert_array_equal(f_tr, tr_f)

@@ -6,7 +6,6 @@ folder in SKLEARN_MGC_ENCODECMAE_FIXTURES); those tests skip where the fixtures 
 Everything else uses tiny random checkpoints built here, so nothing needs the network.
 """
 
-
 import numpy as np
 import pytest
 
@@ -25,7 +24,6 @@ from sklearn_mgc.features.encodecmae.model import (  # noqa: E402
     make_checkpoint,
 )
 
-
 CASES = {
     "mel": "encodecmae_tiny_mel_d96_l3_st.pt",
     "ec": "encodecmae_tiny_ec_d96_l2_st.pt",
@@ -43,14 +41,21 @@ def _fixture(root, kind):
 @pytest.fixture(scope="module")
 def tiny_mel(tmp_path_factory):
     path = tmp_path_factory.mktemp("encodecmae") / "tiny_mel.pt"
-    torch.save(make_checkpoint(front_end="mel", dim=16, num_layers=2, n_heads=2, ff_dim=32, num_mel_bins=32), path)
+    torch.save(
+        make_checkpoint(
+            front_end="mel", dim=16, num_layers=2, n_heads=2, ff_dim=32, num_mel_bins=32
+        ),
+        path,
+    )
     return str(path)
 
 
 @pytest.fixture(scope="module")
 def tiny_ec(tmp_path_factory):
     path = tmp_path_factory.mktemp("encodecmae") / "tiny_ec.pt"
-    torch.save(make_checkpoint(front_end="ec", dim=24, num_layers=3, n_heads=4, ff_dim=48, seed=1), path)
+    torch.save(
+        make_checkpoint(front_end="ec", dim=24, num_layers=3, n_heads=4, ff_dim=48, seed=1), path
+    )
     return str(path)
 
 
@@ -78,14 +83,20 @@ def test_parity_with_reference(kind, encodecmae_fixtures):
                 for layer, act in zip(expected, feat.model_(piece, list(expected))):
                     acts[layer].append(act[0].numpy())
     for layer, exp in expected.items():
-        np.testing.assert_allclose(np.concatenate(acts[layer])[None], exp, rtol=0, atol=1e-4, err_msg=f"layer {layer}")
+        np.testing.assert_allclose(
+            np.concatenate(acts[layer])[None], exp, rtol=0, atol=1e-4, err_msg=f"layer {layer}"
+        )
 
 
 def test_parity_layer_average(encodecmae_fixtures):
     folder, ckpt = _fixture(encodecmae_fixtures, "mel")
     wave = np.load(folder / "wave.npy")
-    expected = (np.load(folder / "expected_layer0.npy") + np.load(folder / "expected_layer1.npy")) / 2
-    got = EnCodecMAEFeatures(model=str(ckpt), layer=[0, 1], output="sequence", duration=None).fit_transform([wave])
+    expected = (
+        np.load(folder / "expected_layer0.npy") + np.load(folder / "expected_layer1.npy")
+    ) / 2
+    got = EnCodecMAEFeatures(
+        model=str(ckpt), layer=[0, 1], output="sequence", duration=None
+    ).fit_transform([wave])
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
     mean = EnCodecMAEFeatures(model=str(ckpt), layer=[0, 1]).fit_transform([wave])
     np.testing.assert_allclose(mean[0], expected[0].mean(axis=0), rtol=0, atol=1e-4)
@@ -111,7 +122,13 @@ def test_fbank_matches_float64_reference():
     sr = 24000
     t = np.arange(sr, dtype=np.float64) / sr
     tone = np.sin(2 * np.pi * 1000.0 * t)
-    kw = dict(sample_frequency=sr, frame_length=26.56, frame_shift=13.28, num_mel_bins=64, window_type="hanning")
+    kw = dict(
+        sample_frequency=sr,
+        frame_length=26.56,
+        frame_shift=13.28,
+        num_mel_bins=64,
+        window_type="hanning",
+    )
     f32 = kaldi_fbank(torch.from_numpy(tone.astype(np.float32)), **kw).numpy()
     f64 = kaldi_fbank(torch.from_numpy(tone), **kw).numpy()
     assert f32.shape == (1 + (sr - 637) // 318, 64)
@@ -187,9 +204,15 @@ def test_other_sizes_load_and_run(tmp_path, front_end):
 def test_chunks_are_independent(tiny_mel):
     rng = np.random.default_rng(1)
     y = rng.standard_normal(96000 * 2 + 5000).astype(np.float32) * 0.1
-    feat = EnCodecMAEFeatures(model=tiny_mel, output="sequence", duration=None, batch_size=1).fit([y])
+    feat = EnCodecMAEFeatures(model=tiny_mel, output="sequence", duration=None, batch_size=1).fit(
+        [y]
+    )
     whole = feat.transform([y])[0]
-    parts = [feat.transform([y[:96000]])[0], feat.transform([y[96000:192000]])[0], feat.transform([y[192000:]])[0]]
+    parts = [
+        feat.transform([y[:96000]])[0],
+        feat.transform([y[96000:192000]])[0],
+        feat.transform([y[192000:]])[0],
+    ]
     np.testing.assert_allclose(whole, np.concatenate(parts), atol=1e-5)
     # batching does not change the result
     batched = feat.set_params(batch_size=8).transform([y])[0]
@@ -198,7 +221,9 @@ def test_chunks_are_independent(tiny_mel):
 
 @pytest.mark.parametrize("front_end", ["mel", "ec"])
 def test_frame_count_matches_output(tiny_mel, tiny_ec, front_end):
-    feat = EnCodecMAEFeatures(model=tiny_mel if front_end == "mel" else tiny_ec).fit([np.zeros(5000, np.float32)])
+    feat = EnCodecMAEFeatures(model=tiny_mel if front_end == "mel" else tiny_ec).fit(
+        [np.zeros(5000, np.float32)]
+    )
     chunk = feat.chunk_samples_
     lengths = [2048, 2049, 3001, chunk + 2049]
     if front_end == "mel":
@@ -210,7 +235,9 @@ def test_frame_count_matches_output(tiny_mel, tiny_ec, front_end):
 
 
 def test_memory_bounded_by_batch(tiny_mel, monkeypatch):
-    feat = EnCodecMAEFeatures(model=tiny_mel, duration=None, batch_size=2).fit([np.zeros(10000, np.float32)])
+    feat = EnCodecMAEFeatures(model=tiny_mel, duration=None, batch_size=2).fit(
+        [np.zeros(10000, np.float32)]
+    )
     seen = []
     original = feat._embed
 
@@ -226,7 +253,10 @@ def test_memory_bounded_by_batch(tiny_mel, monkeypatch):
 # --------------------------------------------------------------------------- estimator API
 def test_sequence_output_shape(tiny_mel):
     rng = np.random.default_rng(0)
-    X = [rng.standard_normal(24000 * 3).astype(np.float32), rng.standard_normal(24000).astype(np.float32)]
+    X = [
+        rng.standard_normal(24000 * 3).astype(np.float32),
+        rng.standard_normal(24000).astype(np.float32),
+    ]
     feat = EnCodecMAEFeatures(model=tiny_mel, output="sequence", duration=3.0)
     out = feat.fit_transform(X)
     n_frames = 1 + (72000 - 637) // 318
@@ -239,14 +269,18 @@ def test_sequence_output_shape(tiny_mel):
 
 def test_resamples_in_memory_waveforms(tiny_mel):
     y = np.random.default_rng(0).standard_normal(16000 * 2).astype(np.float32) * 0.1
-    out = EnCodecMAEFeatures(model=tiny_mel, sr=16000, output="sequence", duration=2.0).fit_transform([y])
+    out = EnCodecMAEFeatures(
+        model=tiny_mel, sr=16000, output="sequence", duration=2.0
+    ).fit_transform([y])
     assert out.shape == (1, 1 + (48000 - 637) // 318, 16)
 
 
 def test_pipeline_random_forest(tiny_mel):
     from sklearn_mgc.datasets import make_genre_clips
 
-    X, y = make_genre_clips(8, duration=1.0, sr=24000, genres=["classical", "metal"], random_state=0)[:2]
+    X, y = make_genre_clips(
+        8, duration=1.0, sr=24000, genres=["classical", "metal"], random_state=0
+    )[:2]
     pipe = Pipeline(
         [
             ("feat", EnCodecMAEFeatures(model=tiny_mel, duration=1.0)),
@@ -282,7 +316,9 @@ def test_hub_failure_is_clear(monkeypatch):
         raise huggingface_hub.errors.LocalEntryNotFoundError("no connection")
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", offline)
-    with pytest.raises(OSError, match=r"mel256-ec-small.*lpepino/encodecmae-v2.*local path") as info:
+    with pytest.raises(
+        OSError, match=r"mel256-ec-small.*lpepino/encodecmae-v2.*local path"
+    ) as info:
         EnCodecMAEFeatures(model="mel256-ec-small").fit(np.zeros((1, 4800), np.float32))
     assert "mel256-ec-small.pt" in str(info.value)
 
@@ -333,7 +369,9 @@ def test_too_short_clip(tiny_mel):
     with pytest.raises(AudioError, match="too short"):
         feat.transform([np.zeros(2000, np.float32)])
     with pytest.warns(UserWarning, match="skipped 1"):
-        out = feat.set_params(on_error="skip").transform([np.zeros(2000, np.float32), np.ones(5000, np.float32)])
+        out = feat.set_params(on_error="skip").transform(
+            [np.zeros(2000, np.float32), np.ones(5000, np.float32)]
+        )
     assert out.shape == (1, 16)
 
 
@@ -372,12 +410,23 @@ def test_pipeline_gru_on_sequences(tiny_mel):
     from sklearn_mgc import GRUClassifier
     from sklearn_mgc.datasets import make_genre_clips
 
-    X, y = make_genre_clips(8, duration=1.0, sr=24000, genres=["classical", "metal"], random_state=0)
+    X, y = make_genre_clips(
+        8, duration=1.0, sr=24000, genres=["classical", "metal"], random_state=0
+    )
     pipe = Pipeline(
         [
             ("feat", EnCodecMAEFeatures(model=tiny_mel, duration=1.0, output="sequence")),
-            ("clf", GRUClassifier(hidden_size=8, max_epochs=30, lr=0.01, validation_fraction=None,
-                                  patience=None, random_state=0)),
+            (
+                "clf",
+                GRUClassifier(
+                    hidden_size=8,
+                    max_epochs=30,
+                    lr=0.01,
+                    validation_fraction=None,
+                    patience=None,
+                    random_state=0,
+                ),
+            ),
         ]
     )
     pipe.fit(X, y)

@@ -30,7 +30,9 @@ def w2v_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def hubert_dir(tmp_path_factory):
-    return _save_tiny_model(tmp_path_factory.mktemp("models") / "tiny-hubert", kind="hubert", seed=1)
+    return _save_tiny_model(
+        tmp_path_factory.mktemp("models") / "tiny-hubert", kind="hubert", seed=1
+    )
 
 
 def _wave(n, seed=0):
@@ -272,8 +274,17 @@ def test_pipeline_gru_on_sequences(w2v_dir):
     pipe = Pipeline(
         [
             ("feat", Wav2Vec2Features(model=w2v_dir, sr=SR, duration=0.5, output="sequence")),
-            ("clf", GRUClassifier(hidden_size=8, max_epochs=30, lr=0.01, validation_fraction=None,
-                                  patience=None, random_state=0)),
+            (
+                "clf",
+                GRUClassifier(
+                    hidden_size=8,
+                    max_epochs=30,
+                    lr=0.01,
+                    validation_fraction=None,
+                    patience=None,
+                    random_state=0,
+                ),
+            ),
         ]
     )
     pipe.fit(X_train, y_train)

@@ -20,8 +20,14 @@ from sklearn_mgc.networks import (
     TransformerClassifier,
 )
 
-ALL = [MLPClassifier, LSTMClassifier, GRUClassifier, CNN1DClassifier, CNN2DClassifier,
-       TransformerClassifier]
+ALL = [
+    MLPClassifier,
+    LSTMClassifier,
+    GRUClassifier,
+    CNN1DClassifier,
+    CNN2DClassifier,
+    TransformerClassifier,
+]
 SEQUENCE = [E for E in ALL if E is not MLPClassifier]
 
 
@@ -261,8 +267,15 @@ def test_learns_genres_above_chance(Est, genre_sequences):
     test = np.zeros(len(y), bool)
     for g in np.unique(y):  # 3 of 8 clips per genre held out
         test[rng.choice(np.flatnonzero(y == g), 3, replace=False)] = True
-    clf = Est(**LEARN[Est], max_epochs=25, lr=0.01, batch_size=8, validation_fraction=None,
-              patience=None, random_state=0)
+    clf = Est(
+        **LEARN[Est],
+        max_epochs=25,
+        lr=0.01,
+        batch_size=8,
+        validation_fraction=None,
+        patience=None,
+        random_state=0,
+    )
     clf.fit(X[~test], y[~test])
     acc = clf.score(X[test], y[test])
     assert acc >= 0.5, acc  # chance is 0.2 (5 genres)
@@ -273,21 +286,42 @@ def test_pipeline_cross_val_and_grid_search(genre_sequences):
 
     seq, y = genre_sequences
     cv = StratifiedKFold(2, shuffle=True, random_state=0)
-    gru = GRUClassifier(hidden_size=8, max_epochs=15, lr=0.01, batch_size=8,
-                        validation_fraction=None, patience=None, random_state=0)
+    gru = GRUClassifier(
+        hidden_size=8,
+        max_epochs=15,
+        lr=0.01,
+        batch_size=8,
+        validation_fraction=None,
+        patience=None,
+        random_state=0,
+    )
     scores = cross_val_score(gru, seq, y, cv=cv)
     assert scores.shape == (2,) and scores.mean() > 0.4
 
-    pipe = Pipeline([("pool", TemporalMean()),
-                     ("clf", MLPClassifier(hidden_sizes=(16,), dropout=0.0, max_epochs=15,
-                                           lr=0.01, batch_size=8, validation_fraction=None,
-                                           random_state=0))])
+    pipe = Pipeline(
+        [
+            ("pool", TemporalMean()),
+            (
+                "clf",
+                MLPClassifier(
+                    hidden_sizes=(16,),
+                    dropout=0.0,
+                    max_epochs=15,
+                    lr=0.01,
+                    batch_size=8,
+                    validation_fraction=None,
+                    random_state=0,
+                ),
+            ),
+        ]
+    )
     grid = GridSearchCV(pipe, {"clf__hidden_sizes": [(8,), (16,)]}, cv=cv).fit(seq, y)
     assert grid.best_params_["clf__hidden_sizes"] in [(8,), (16,)]
     assert grid.predict(seq[:3]).shape == (3,)
 
-    grid = GridSearchCV(clone(gru).set_params(max_epochs=5), {"hidden_size": [4, 8]},
-                        cv=cv).fit(seq, y)
+    grid = GridSearchCV(clone(gru).set_params(max_epochs=5), {"hidden_size": [4, 8]}, cv=cv).fit(
+        seq, y
+    )
     assert set(grid.predict(seq)) <= set(y)
 
 
@@ -302,9 +336,17 @@ def test_pipeline_on_real_clips(gtzan_mini):
         labels += [genre] * len(paths)
     assert len(files) >= 4
     y = np.array(labels, dtype=object)
-    pipe = Pipeline([("feat", MelFeatures(output="sequence", duration=3.0, hop_ms=50.0)),
-                     ("clf", GRUClassifier(hidden_size=4, max_epochs=2, validation_fraction=None,
-                                           random_state=0))])
+    pipe = Pipeline(
+        [
+            ("feat", MelFeatures(output="sequence", duration=3.0, hop_ms=50.0)),
+            (
+                "clf",
+                GRUClassifier(
+                    hidden_size=4, max_epochs=2, validation_fraction=None, random_state=0
+                ),
+            ),
+        ]
+    )
     pipe.fit(files, y)
     pred = pipe.predict(files[:2])
     assert pred.shape == (2,) and set(pred) <= {"classical", "metal"}
@@ -314,10 +356,14 @@ def test_transformer_attention_dropout_is_separate():
     # attention-weight dropout disables PyTorch's fused attention kernel (T x T matrices in memory)
     X = np.random.default_rng(0).standard_normal((12, 6, 4)).astype(np.float32)
     y = np.array(["a", "b"] * 6)
-    clf = TransformerClassifier(n_heads=2, n_layers=2, dropout=0.3, max_epochs=1, random_state=0).fit(X, y)
+    clf = TransformerClassifier(
+        n_heads=2, n_layers=2, dropout=0.3, max_epochs=1, random_state=0
+    ).fit(X, y)
     layers = clf.net_.module_.encoder.layers
     assert all(layer.self_attn.dropout == 0.0 and layer.dropout1.p == 0.3 for layer in layers)
-    clf = TransformerClassifier(n_heads=2, n_layers=1, attention_dropout=0.2, max_epochs=1).fit(X, y)
+    clf = TransformerClassifier(n_heads=2, n_layers=1, attention_dropout=0.2, max_epochs=1).fit(
+        X, y
+    )
     assert clf.net_.module_.encoder.layers[0].self_attn.dropout == 0.2
 
 
@@ -339,8 +385,15 @@ def _raw_audio_pipeline(Est, duration, hop_ms):
     steps = [("feat", MFCCFeatures(output="sequence", duration=duration, hop_ms=hop_ms))]
     if Est is MLPClassifier:
         steps.append(("pool", TemporalMean()))
-    clf = Est(**LEARN[Est], max_epochs=4, lr=0.01, batch_size=8, validation_fraction=None,
-              patience=None, random_state=0)
+    clf = Est(
+        **LEARN[Est],
+        max_epochs=4,
+        lr=0.01,
+        batch_size=8,
+        validation_fraction=None,
+        patience=None,
+        random_state=0,
+    )
     return Pipeline(steps + [("clf", clf)])
 
 
@@ -354,7 +407,7 @@ def test_each_network_in_pipeline_grid_search_and_cross_val_score(Est):
     scores = cross_val_score(pipe, X, y, cv=cv)
     assert scores.shape == (2,) and np.all((scores >= 0) & (scores <= 1))
     grid = GridSearchCV(pipe, GRID[Est], cv=cv).fit(X, y)
-    (name, values), = GRID[Est].items()
+    ((name, values),) = GRID[Est].items()
     assert grid.best_params_[name] in values
     assert set(grid.predict(X[:4])) <= set(y)
 

@@ -4,11 +4,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from sklearn_mgc.plotting import plot_confusion_matrix, plot_learning_curves, plot_umap  # noqa: E402
+from sklearn_mgc.plotting import plot_confusion_matrix, plot_learning_curves, plot_umap
 
 HISTORY = [
     {"epoch": 1, "train_loss": 2.0, "valid_loss": 2.1, "train_acc": 0.2, "valid_acc": 0.1},

@@ -17,7 +17,9 @@ def test_temporal_mean_excludes_padding():
     out = TemporalMean().fit_transform(X)
     assert out.dtype == np.float32 and out.shape == (2, 3)
     np.testing.assert_allclose(out, [[1, 2, 3], [-1, -1, -1]])
-    np.testing.assert_allclose(TemporalMean(ignore_padding=False).fit_transform(X)[0], [0.4, 0.8, 1.2])
+    np.testing.assert_allclose(
+        TemporalMean(ignore_padding=False).fit_transform(X)[0], [0.4, 0.8, 1.2]
+    )
     # an all-padding sequence gives zeros, not NaN
     assert np.all(TemporalMean().fit_transform(np.zeros((1, 4, 2))) == 0)
 
@@ -43,6 +45,10 @@ def test_temporal_mean_in_a_pipeline():
     from sklearn_mgc.datasets import make_genre_clips
 
     X, y = make_genre_clips(n_clips_per_genre=6, duration=2.0, random_state=1)
-    pipe = make_pipeline(MFCCFeatures(output="sequence", duration=2.0), TemporalMean(), RandomForestClassifier(random_state=0))
+    pipe = make_pipeline(
+        MFCCFeatures(output="sequence", duration=2.0),
+        TemporalMean(),
+        RandomForestClassifier(random_state=0),
+    )
     pipe.fit(X, y)
     assert pipe.score(X, y) > 0.9

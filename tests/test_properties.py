@@ -21,7 +21,9 @@ REPRESENTATIONS = st.sampled_from(
 
 
 @settings(max_examples=25, deadline=None)
-@given(est=REPRESENTATIONS, n_samples=st.integers(1, 3 * SR), hop_ms=st.sampled_from([5.0, 10.0, 16.0]))
+@given(
+    est=REPRESENTATIONS, n_samples=st.integers(1, 3 * SR), hop_ms=st.sampled_from([5.0, 10.0, 16.0])
+)
 def test_frames_announced_match_frames_computed(est, n_samples, hop_ms):
     est = est.set_params(hop_ms=hop_ms).fit([np.zeros(1, np.float32)])
     y = np.random.default_rng(n_samples).standard_normal(n_samples).astype(np.float32)

@@ -25,9 +25,9 @@ N_FEATURES = {MelFeatures: 80, MFCCFeatures: 60, CQTFeatures: 84, SpectrumFeatur
 def waves():
     rng = np.random.default_rng(0)
     t = np.arange(SR) / SR
-    return np.stack([np.sin(2 * np.pi * f * t) + 0.05 * rng.standard_normal(SR) for f in (220, 440, 880)]).astype(
-        np.float32
-    )
+    return np.stack(
+        [np.sin(2 * np.pi * f * t) + 0.05 * rng.standard_normal(SR) for f in (220, 440, 880)]
+    ).astype(np.float32)
 
 
 @pytest.fixture
@@ -68,7 +68,9 @@ def test_short_clips_are_padded_and_excluded_from_the_mean(cls, waves):
 def test_mel_matches_librosa(waves):
     y = waves[0]
     ref = librosa.power_to_db(
-        librosa.feature.melspectrogram(y=y, sr=SR, n_fft=1024, hop_length=220, win_length=551, n_mels=80),
+        librosa.feature.melspectrogram(
+            y=y, sr=SR, n_fft=1024, hop_length=220, win_length=551, n_mels=80
+        ),
         ref=1.0,
         top_db=None,
     ).T
@@ -162,7 +164,9 @@ def test_on_error_skip_reports_and_keeps_the_rest(wav_files, tmp_path, waves, n_
     bad.write_bytes(b"not audio at all")
     est = MelFeatures(duration=1.0, on_error="skip", n_jobs=n_jobs).fit(wav_files)
     with pytest.warns(UserWarning, match="skipped 2 of 5 clips.*broken.wav"):
-        out = est.transform([wav_files[0], str(bad), wav_files[1], np.full(100, np.nan), wav_files[2]])
+        out = est.transform(
+            [wav_files[0], str(bad), wav_files[1], np.full(100, np.nan), wav_files[2]]
+        )
     assert out.shape == (3, 80)
     np.testing.assert_allclose(out, MelFeatures(duration=1.0).fit_transform(wav_files), rtol=1e-5)
     assert [s["index"] for s in est.skipped_] == [1, 3]
@@ -197,7 +201,9 @@ def test_cache_second_pass_reads_only_the_cache(wav_files, tmp_path, monkeypatch
     monkeypatch.setattr(MFCCFeatures, "_frames", boom)
     np.testing.assert_array_equal(clone(est).fit_transform(wav_files), first)
     # a joblib.Memory is accepted as the cache location
-    np.testing.assert_array_equal(clone(est).set_params(cache_dir=Memory(cache, verbose=0)).fit_transform(wav_files), first)
+    np.testing.assert_array_equal(
+        clone(est).set_params(cache_dir=Memory(cache, verbose=0)).fit_transform(wav_files), first
+    )
     # the output mode is not part of the key: the mean reuses the same entries, and keeps
     # each clip's mean beside its frames, so that a second mean pass reads only vectors
     mean = clone(est).set_params(output="mean").fit_transform(wav_files)
@@ -206,10 +212,14 @@ def test_cache_second_pass_reads_only_the_cache(wav_files, tmp_path, monkeypatch
     assert len(means) == 3 and np.load(means[0]).shape == (60,)
     for entry in entries:
         entry.unlink()  # frames gone: the mean pass must not need them
-    np.testing.assert_array_equal(clone(est).set_params(output="mean").fit_transform(wav_files), mean)
+    np.testing.assert_array_equal(
+        clone(est).set_params(output="mean").fit_transform(wav_files), mean
+    )
     monkeypatch.undo()
     # a parameter that changes the frames gives new entries
-    MFCCFeatures(output="sequence", duration=1.0, n_mfcc=13, cache_dir=cache).fit_transform(wav_files)
+    MFCCFeatures(output="sequence", duration=1.0, n_mfcc=13, cache_dir=cache).fit_transform(
+        wav_files
+    )
     assert len(list(cache.rglob("*.npy"))) == 3 + 3  # the 3 means above and 3 new frame entries
     # a modified file is recomputed
     sf.write(wav_files[0], waves[2], SR, subtype="FLOAT")
@@ -220,7 +230,9 @@ def test_cache_second_pass_reads_only_the_cache(wav_files, tmp_path, monkeypatch
 
 def test_cache_with_arrays_and_parallel_writers(tmp_path, waves):
     cache = tmp_path / "cache"
-    a = MelFeatures(duration=1.0, cache_dir=cache, n_jobs=2).fit_transform(np.concatenate([waves, waves]))
+    a = MelFeatures(duration=1.0, cache_dir=cache, n_jobs=2).fit_transform(
+        np.concatenate([waves, waves])
+    )
     # identical clips share their entries (frames and mean)
     assert len(list(cache.rglob("*.npy"))) == 3 * 2
     assert not list(cache.rglob("*.tmp"))
@@ -265,7 +277,9 @@ def test_pipeline_cross_val_score_synthetic():
     from sklearn_mgc.datasets import make_genre_clips
 
     X, y = make_genre_clips(n_clips_per_genre=8, duration=3.0, random_state=0)
-    pipe = Pipeline([("feat", MFCCFeatures(duration=3.0)), ("clf", RandomForestClassifier(random_state=0))])
+    pipe = Pipeline(
+        [("feat", MFCCFeatures(duration=3.0)), ("clf", RandomForestClassifier(random_state=0))]
+    )
     scores = cross_val_score(pipe, X, y, cv=4)
     assert scores.mean() > 0.7
 
@@ -275,7 +289,10 @@ def test_pipeline_cross_val_score_real_clips(gtzan_mini):
 
     data = load_gtzan(gtzan_mini)
     pipe = Pipeline(
-        [("feat", MFCCFeatures(duration=10.0, n_jobs=2)), ("clf", RandomForestClassifier(random_state=0))]
+        [
+            ("feat", MFCCFeatures(duration=10.0, n_jobs=2)),
+            ("clf", RandomForestClassifier(random_state=0)),
+        ]
     )
     scores = cross_val_score(pipe, data.filenames, data.target, cv=3)
     assert scores.shape == (3,) and scores.mean() > 0.15  # 10 genres: chance is 0.1
@@ -289,7 +306,8 @@ def test_cache_dir_expands_the_home_folder(tmp_path, monkeypatch, waves):
 
 
 def test_clip_too_short_for_the_cqt_is_a_named_audio_error():
-    # librosa refuses a clip shorter than its lowest octave's downsampling needs (found by hypothesis)
+    # librosa refuses a clip shorter than its lowest octave's downsampling needs
+    # (found by hypothesis)
     est = CQTFeatures(sr=8000, n_bins=24, hop_ms=5.0, duration=1.0).fit([np.zeros(10, np.float32)])
     clips = [np.ones(8000, np.float32), np.ones(1, np.float32)]
     with pytest.raises(AudioError, match="clip 1: too short for CQTFeatures"):

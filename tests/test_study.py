@@ -7,13 +7,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import joblib  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import soundfile as sf  # noqa: E402
+import joblib
+import numpy as np
+import pytest
+import soundfile as sf
 
-from sklearn_mgc.datasets import GENRES, make_genre_clips  # noqa: E402
-from sklearn_mgc.study import (  # noqa: E402
+from sklearn_mgc.datasets import GENRES, make_genre_clips
+from sklearn_mgc.study import (
     MODELS,
     RESULT_COLUMNS,
     _pairs,
@@ -25,15 +25,22 @@ from sklearn_mgc.study import (  # noqa: E402
     run_study,
 )
 
-TINY = dict(n_clips_per_genre=4, duration=0.5, max_epochs=2, random_state=0, verbose=0,
-            model_params={"gru": {"hidden_size": 4}, "mlp": {"hidden_sizes": (16,)}})
+TINY = dict(
+    n_clips_per_genre=4,
+    duration=0.5,
+    max_epochs=2,
+    random_state=0,
+    verbose=0,
+    model_params={"gru": {"hidden_size": 4}, "mlp": {"hidden_sizes": (16,)}},
+)
 
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
     out = tmp_path_factory.mktemp("study")
-    result = run_study(features=["mfcc", "mel"], models=["rf", "gru", "mlp"], out_dir=out,
-                       umap=False, **TINY)
+    result = run_study(
+        features=["mfcc", "mel"], models=["rf", "gru", "mlp"], out_dir=out, umap=False, **TINY
+    )
     return out, result
 
 
@@ -47,7 +54,8 @@ def test_study_writes_results_report_pictures_and_model(study):
     rows = _read_csv(out / "results.csv")
     assert tuple(rows[0]) == RESULT_COLUMNS
     assert {(r["feature"], r["model"]) for r in rows} == {
-        (f, m) for f in ("mfcc", "mel") for m in ("rf", "gru", "mlp")}
+        (f, m) for f in ("mfcc", "mel") for m in ("rf", "gru", "mlp")
+    }
     for r in rows:
         assert r["status"] == "ok"
         assert 0.0 <= float(r["accuracy"]) <= 1.0 and 0.0 <= float(r["macro_f1"]) <= 1.0
@@ -88,13 +96,15 @@ def test_best_model_is_a_pipeline_from_raw_clips(study, tmp_path):
 def test_rerun_reads_the_feature_cache(study, tmp_path):
     out, result = study
     cache = out / "cache"
+
     def frame_entries():  # the cache also keeps each clip's mean beside its frames
         return sorted(p.name for p in cache.rglob("*.npy") if not p.name.endswith("-mean.npy"))
 
     entries = frame_entries()
     assert entries, "the features were not cached"
-    again = run_study(features=["mfcc"], models=["rf"], out_dir=tmp_path, cache_dir=cache,
-                      umap=False, **TINY)
+    again = run_study(
+        features=["mfcc"], models=["rf"], out_dir=tmp_path, cache_dir=cache, umap=False, **TINY
+    )
     assert frame_entries() == entries  # nothing recomputed
     first = next(r for r in result.results if (r["feature"], r["model"]) == ("mfcc", "rf"))
     assert again.results[0]["accuracy"] == first["accuracy"]
@@ -102,11 +112,16 @@ def test_rerun_reads_the_feature_cache(study, tmp_path):
 
 def test_pretrained_without_weights_is_skipped(tmp_path, capsys):
     missing = str(tmp_path / "nowhere" / "mel256-ec-base_st.pt")
-    result = run_study(features=["encodecmae", "mfcc"], models=["rf"], out_dir=tmp_path / "out",
-                       pretrained={"encodecmae": missing}, umap=False,
-                       **{**TINY, "verbose": 1})
+    result = run_study(
+        features=["encodecmae", "mfcc"],
+        models=["rf"],
+        out_dir=tmp_path / "out",
+        pretrained={"encodecmae": missing},
+        umap=False,
+        **{**TINY, "verbose": 1},
+    )
     assert [r["feature"] for r in result.results] == ["mfcc"]
-    (name, reason), = result.skipped
+    ((name, reason),) = result.skipped
     assert name == "encodecmae"
     assert "skipping encodecmae" in reason and "--encodecmae-model" in reason
     err = capsys.readouterr().err
@@ -118,8 +133,14 @@ def test_pretrained_with_local_weights_runs(tmp_path):
     from sklearn_mgc import EnCodecMAEFeatures
 
     ckpt = EnCodecMAEFeatures.get_test_params()["model"]
-    result = run_study(features=["encodecmae"], models=["rf"], out_dir=tmp_path,
-                       pretrained={"encodecmae": ckpt}, umap=False, **TINY)
+    result = run_study(
+        features=["encodecmae"],
+        models=["rf"],
+        out_dir=tmp_path,
+        pretrained={"encodecmae": ckpt},
+        umap=False,
+        **TINY,
+    )
     assert not result.skipped
     assert result.results[0]["feature"] == "encodecmae" and result.results[0]["status"] == "ok"
 
@@ -151,8 +172,9 @@ def test_folder_data_and_long_track_windows(tmp_path):
         sf.write(tmp_path / "data" / genre / f"{genre}.{i:05d}.wav", clip, 22050)
     data = load_study_data(tmp_path / "data", split=None, duration=0.5)
     assert len(data.clips) == 6 and all(os.path.isfile(c) for c in data.clips)
-    pipe = make_pipeline(make_representation("mfcc", duration=0.5),
-                         make_classifier("rf", random_state=0), model="rf")
+    pipe = make_pipeline(
+        make_representation("mfcc", duration=0.5), make_classifier("rf", random_state=0), model="rf"
+    )
     pipe.fit(data.clips, data.target)
     long = tmp_path / "long.wav"
     sf.write(long, np.concatenate([X[0], X[0], X[0]]), 22050)  # 3 clips long
@@ -168,9 +190,14 @@ def test_sequences_too_large_for_memory_are_skipped(tmp_path, monkeypatch, capsy
     import sklearn_mgc.study as study
 
     monkeypatch.setattr(study, "_available_memory", lambda: 1000)
-    result = run_study(features=["mfcc"], models=["rf", "gru"], out_dir=tmp_path, umap=False,
-                       **{**TINY, "verbose": 1})
+    result = run_study(
+        features=["mfcc"],
+        models=["rf", "gru"],
+        out_dir=tmp_path,
+        umap=False,
+        **{**TINY, "verbose": 1},
+    )
     assert [(r["feature"], r["model"]) for r in result.results] == [("mfcc", "rf")]
-    (name, reason), = result.skipped
+    ((name, reason),) = result.skipped
     assert name == "mfcc" and "skipping gru on mfcc" in reason and "GiB" in reason
     assert "skipping gru on mfcc" in capsys.readouterr().err

@@ -121,8 +121,13 @@ def _clip_key(genre, name):
 
 def _find_root(path):
     """The folder whose subfolders are the genres."""
-    candidates = [path / "genres_original", path / "genres",
-                  path / "Data" / "genres_original", path / "data" / "genres_original", path]
+    candidates = [
+        path / "genres_original",
+        path / "genres",
+        path / "Data" / "genres_original",
+        path / "data" / "genres_original",
+        path,
+    ]
     for root in candidates:
         if root.is_dir() and any(_audio_files(d) for d in _subdirs(root)):
             return root
@@ -135,9 +140,9 @@ def _subdirs(root):
 
 def _audio_files(folder):
     return sorted(
-        f for f in folder.iterdir()
-        if f.is_file() and not f.name.startswith(".")
-        and f.suffix[1:].lower() in AUDIO_EXTENSIONS
+        f
+        for f in folder.iterdir()
+        if f.is_file() and not f.name.startswith(".") and f.suffix[1:].lower() in AUDIO_EXTENSIONS
     )
 
 
@@ -183,8 +188,10 @@ def _parse_split_list(text, source):
 
 def _read_split_dir(folder):
     folder = Path(folder)
-    if not (folder / "train_filtered.txt").is_file() and \
-            (folder / "fault-filtered" / "train_filtered.txt").is_file():
+    if (
+        not (folder / "train_filtered.txt").is_file()
+        and (folder / "fault-filtered" / "train_filtered.txt").is_file()
+    ):
         folder = folder / "fault-filtered"
     lists = {}
     for name in _SPLIT_NAMES:
@@ -235,8 +242,9 @@ def _fetch_fault_filtered(data_home, download_if_missing):
 # --------------------------------------------------------------------------------------
 # Loader
 # --------------------------------------------------------------------------------------
-def load_gtzan(path, *, split=None, splits_dir=None, data_home=None, check_files=True,
-               download_if_missing=True):
+def load_gtzan(
+    path, *, split=None, splits_dir=None, data_home=None, check_files=True, download_if_missing=True
+):
     """List the clips of a GTZAN copy on disk, with their genres.
 
     The audio itself is not loaded: the file names go straight into a
@@ -367,27 +375,33 @@ def load_gtzan(path, *, split=None, splits_dir=None, data_home=None, check_files
             warnings.warn(
                 f"load_gtzan: {len(skipped)} unreadable audio file(s) left out: "
                 + "; ".join(f"{f} ({r})" for f, r in skipped),
-                UserWarning, stacklevel=2,
+                UserWarning,
+                stacklevel=2,
             )
         filenames = [f for f, k in zip(filenames, keep) if k]
         target = [t for t, k in zip(target, keep) if k]
 
     extra = {}
     if split == "fault-filtered":
-        lists = (_read_split_dir(splits_dir) if splits_dir is not None
-                 else _fetch_fault_filtered(data_home, download_if_missing))
+        lists = (
+            _read_split_dir(splits_dir)
+            if splits_dir is not None
+            else _fetch_fault_filtered(data_home, download_if_missing)
+        )
         part_of = {key: name for name in _SPLIT_NAMES for key in lists[name]}
         keys = [_clip_key(t, f) for f, t in zip(filenames, target)]
         keep = [k in part_of for k in keys]
         found = {k for k in keys if k in part_of}
-        missing = [f"{g}.{n:05d}" for name in _SPLIT_NAMES for g, n in lists[name]
-                   if (g, n) not in found]
+        missing = [
+            f"{g}.{n:05d}" for name in _SPLIT_NAMES for g, n in lists[name] if (g, n) not in found
+        ]
         if missing:
             shown = ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")
             warnings.warn(
                 f"load_gtzan: {len(missing)} of the {len(part_of)} clips of the fault-filtered "
                 f"split are missing or unreadable in {str(root)!r}: {shown}",
-                UserWarning, stacklevel=2,
+                UserWarning,
+                stacklevel=2,
             )
         extra["split"] = np.array([part_of[k] for k, ok in zip(keys, keep) if ok], dtype=object)
         filenames = [f for f, ok in zip(filenames, keep) if ok]
@@ -407,8 +421,9 @@ def load_gtzan(path, *, split=None, splits_dir=None, data_home=None, check_files
 # --------------------------------------------------------------------------------------
 # The reference study's split
 # --------------------------------------------------------------------------------------
-def train_valid_test_split(*arrays, stratify=None, test_size=0.1, valid_size=0.2,
-                           shuffle=True, random_state=28):
+def train_valid_test_split(
+    *arrays, stratify=None, test_size=0.1, valid_size=0.2, shuffle=True, random_state=28
+):
     """Split arrays into train, validation and test subsets, as the reference study did.
 
     The study held out a stratified 10 % of the clips for the final evaluation
@@ -460,12 +475,14 @@ def train_valid_test_split(*arrays, stratify=None, test_size=0.1, valid_size=0.2
         raise ValueError("train_valid_test_split needs at least one array.")
     if stratify is not None:
         arrays = arrays + (stratify,)
-    first = train_test_split(*arrays, test_size=test_size, shuffle=shuffle,
-                             stratify=stratify, random_state=random_state)
+    first = train_test_split(
+        *arrays, test_size=test_size, shuffle=shuffle, stratify=stratify, random_state=random_state
+    )
     rest, test = first[0::2], first[1::2]
     strat_rest = rest[-1] if stratify is not None else None
-    second = train_test_split(*rest, test_size=valid_size, shuffle=shuffle,
-                              stratify=strat_rest, random_state=random_state)
+    second = train_test_split(
+        *rest, test_size=valid_size, shuffle=shuffle, stratify=strat_rest, random_state=random_state
+    )
     train, valid = second[0::2], second[1::2]
     n = len(arrays) - (stratify is not None)
     out = []

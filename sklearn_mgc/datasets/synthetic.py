@@ -33,80 +33,188 @@ _SCALES = {
 # power (distorted root + fifth + octave riff), comp (decaying 7th chords).
 _RECIPES = {
     "blues": dict(
-        tempo=(70, 100), swing8=0.66, swing16=0.0,
+        tempo=(70, 100),
+        swing8=0.66,
+        swing16=0.0,
         drums={"kick": ((0, 8), 0.9), "snare": ((4, 12), 0.95), "hat": (range(0, 16, 2), 0.9)},
         drum_gain=0.5,
         bass=dict(steps=(0, 2, 4, 6, 8, 10, 12, 14), register=(36, 50), harmonics=4, slope=1.5),
-        harmony=dict(kind="melody", steps_per_note=(2, 4), register=(55, 76), scale="blues",
-                     harmonics=12, slope=1.1, attack=0.01, decay=0.6, drive=2.5),
+        harmony=dict(
+            kind="melody",
+            steps_per_note=(2, 4),
+            register=(55, 76),
+            scale="blues",
+            harmonics=12,
+            slope=1.1,
+            attack=0.01,
+            decay=0.6,
+            drive=2.5,
+        ),
         noise=0.04,
     ),
     "classical": dict(
-        tempo=(60, 95), swing8=0.5, swing16=0.0, drums={}, drum_gain=0.0,
+        tempo=(60, 95),
+        swing8=0.5,
+        swing16=0.0,
+        drums={},
+        drum_gain=0.0,
         bass=dict(steps=(0, 8), register=(36, 50), harmonics=8, slope=1.0, attack=0.08),
-        harmony=dict(kind="chords", steps_per_note=(8, 16), register=(52, 72), scale="major",
-                     harmonics=16, slope=1.0, attack=0.12, decay=4.0, vibrato=0.006,
-                     melody_register=(67, 86)),
+        harmony=dict(
+            kind="chords",
+            steps_per_note=(8, 16),
+            register=(52, 72),
+            scale="major",
+            harmonics=16,
+            slope=1.0,
+            attack=0.12,
+            decay=4.0,
+            vibrato=0.006,
+            melody_register=(67, 86),
+        ),
         noise=0.003,
     ),
     "disco": dict(
-        tempo=(112, 130), swing8=0.5, swing16=0.0,
-        drums={"kick": ((0, 4, 8, 12), 1.0), "snare": ((4, 12), 1.0),
-               "hat": (range(16), 0.8), "open_hat": ((2, 6, 10, 14), 0.95)},
+        tempo=(112, 130),
+        swing8=0.5,
+        swing16=0.0,
+        drums={
+            "kick": ((0, 4, 8, 12), 1.0),
+            "snare": ((4, 12), 1.0),
+            "hat": (range(16), 0.8),
+            "open_hat": ((2, 6, 10, 14), 0.95),
+        },
         drum_gain=0.7,
-        bass=dict(steps=(0, 2, 4, 6, 8, 10, 12, 14), register=(36, 48), harmonics=8, slope=0.9,
-                  octave=True),
-        harmony=dict(kind="stabs", steps=(2, 6, 10, 14), register=(60, 76), scale="major",
-                     harmonics=10, slope=0.8, attack=0.005, decay=0.15),
+        bass=dict(
+            steps=(0, 2, 4, 6, 8, 10, 12, 14),
+            register=(36, 48),
+            harmonics=8,
+            slope=0.9,
+            octave=True,
+        ),
+        harmony=dict(
+            kind="stabs",
+            steps=(2, 6, 10, 14),
+            register=(60, 76),
+            scale="major",
+            harmonics=10,
+            slope=0.8,
+            attack=0.005,
+            decay=0.15,
+        ),
         noise=0.005,
     ),
     "hiphop": dict(
-        tempo=(80, 98), swing8=0.5, swing16=0.09,
+        tempo=(80, 98),
+        swing8=0.5,
+        swing16=0.09,
         drums={"kick808": ((0, 3, 7, 10), 0.8), "snare": ((4, 12), 1.0), "hat": (range(16), 0.85)},
         drum_gain=1.0,
         bass=None,
-        harmony=dict(kind="melody", steps_per_note=(4, 8), register=(62, 82), scale="minor",
-                     harmonics=3, slope=3.0, attack=0.01, decay=0.5, rest=0.4),
-        noise=0.015, crackle=True,
+        harmony=dict(
+            kind="melody",
+            steps_per_note=(4, 8),
+            register=(62, 82),
+            scale="minor",
+            harmonics=3,
+            slope=3.0,
+            attack=0.01,
+            decay=0.5,
+            rest=0.4,
+        ),
+        noise=0.015,
+        crackle=True,
     ),
     "jazz": dict(
-        tempo=(110, 180), swing8=0.67, swing16=0.0,
-        drums={"ride": ((0, 4, 6, 8, 12, 14), 0.95), "pedal_hat": ((4, 12), 0.9),
-               "kick": ((0, 10), 0.25), "brush": ((0, 4, 8, 12), 0.7)},
+        tempo=(110, 180),
+        swing8=0.67,
+        swing16=0.0,
+        drums={
+            "ride": ((0, 4, 6, 8, 12, 14), 0.95),
+            "pedal_hat": ((4, 12), 0.9),
+            "kick": ((0, 10), 0.25),
+            "brush": ((0, 4, 8, 12), 0.7),
+        },
         drum_gain=0.35,
-        bass=dict(steps=(0, 4, 8, 12), register=(31, 50), harmonics=3, slope=2.0, walking=True,
-                  decay=0.5),
-        harmony=dict(kind="comp", steps_per_note=(6, 10), register=(53, 72), scale="dorian",
-                     harmonics=8, slope=1.8, attack=0.003, decay=0.4, sevenths=True),
+        bass=dict(
+            steps=(0, 4, 8, 12), register=(31, 50), harmonics=3, slope=2.0, walking=True, decay=0.5
+        ),
+        harmony=dict(
+            kind="comp",
+            steps_per_note=(6, 10),
+            register=(53, 72),
+            scale="dorian",
+            harmonics=8,
+            slope=1.8,
+            attack=0.003,
+            decay=0.4,
+            sevenths=True,
+        ),
         noise=0.008,
     ),
     "metal": dict(
-        tempo=(150, 200), swing8=0.5, swing16=0.0,
-        drums={"kick": (range(16), 0.9), "snare": ((4, 12), 1.0),
-               "crash": (range(0, 16, 2), 0.8)},
+        tempo=(150, 200),
+        swing8=0.5,
+        swing16=0.0,
+        drums={"kick": (range(16), 0.9), "snare": ((4, 12), 1.0), "crash": (range(0, 16, 2), 0.8)},
         drum_gain=0.6,
         bass=None,
-        harmony=dict(kind="power", steps_per_note=(1, 2), register=(28, 45), scale="phrygian",
-                     harmonics=10, slope=0.9, attack=0.002, decay=0.25, drive=18.0),
+        harmony=dict(
+            kind="power",
+            steps_per_note=(1, 2),
+            register=(28, 45),
+            scale="phrygian",
+            harmonics=10,
+            slope=0.9,
+            attack=0.002,
+            decay=0.25,
+            drive=18.0,
+        ),
         noise=0.01,
     ),
     "reggae": dict(
-        tempo=(64, 84), swing8=0.56, swing16=0.0,
+        tempo=(64, 84),
+        swing8=0.56,
+        swing16=0.0,
         drums={"kick": ((8,), 1.0), "rim": ((8,), 1.0), "hat": (range(0, 16, 2), 0.85)},
         drum_gain=0.5,
-        bass=dict(steps=(0, 3, 6, 8, 11, 14), register=(31, 45), harmonics=2, slope=2.5,
-                  rest=0.25, decay=0.4),
-        harmony=dict(kind="stabs", steps=(4, 12), register=(57, 72), scale="minor",
-                     harmonics=7, slope=1.4, attack=0.003, decay=0.08),
+        bass=dict(
+            steps=(0, 3, 6, 8, 11, 14),
+            register=(31, 45),
+            harmonics=2,
+            slope=2.5,
+            rest=0.25,
+            decay=0.4,
+        ),
+        harmony=dict(
+            kind="stabs",
+            steps=(4, 12),
+            register=(57, 72),
+            scale="minor",
+            harmonics=7,
+            slope=1.4,
+            attack=0.003,
+            decay=0.08,
+        ),
         noise=0.006,
     ),
     "rock": dict(
-        tempo=(100, 140), swing8=0.5, swing16=0.0,
+        tempo=(100, 140),
+        swing8=0.5,
+        swing16=0.0,
         drums={"kick": ((0, 6, 8), 0.95), "snare": ((4, 12), 1.0), "hat": (range(0, 16, 2), 0.95)},
         drum_gain=0.6,
         bass=dict(steps=(0, 2, 4, 6, 8, 10, 12, 14), register=(33, 45), harmonics=6, slope=1.2),
-        harmony=dict(kind="power", steps_per_note=(2, 4), register=(40, 55), scale="pentatonic",
-                     harmonics=8, slope=1.1, attack=0.005, decay=0.8, drive=5.0),
+        harmony=dict(
+            kind="power",
+            steps_per_note=(2, 4),
+            register=(40, 55),
+            scale="pentatonic",
+            harmonics=8,
+            slope=1.1,
+            attack=0.005,
+            decay=0.8,
+            drive=5.0,
+        ),
         noise=0.008,
     ),
 }
@@ -193,6 +301,7 @@ def _note_track(onsets, durations, rest, *, n, sr, attack, decay, release=0.01):
 
 def _drum_samples(rng, sr, names):
     """The drum sounds ``names`` of one kit, with random variations of tuning and decay."""
+
     def t_(sec):
         return np.arange(int(sec * sr)) / sr
 
@@ -212,8 +321,9 @@ def _drum_samples(rng, sr, names):
             s = np.sin(2 * np.pi * np.cumsum(f) / sr) * np.exp(-t / rng.uniform(0.35, 0.5))
         elif name == "snare":
             t = t_(0.25)
-            s = (0.6 * rng.standard_normal(t.size) * np.exp(-t / rng.uniform(0.05, 0.09))
-                 + 0.5 * np.sin(2 * np.pi * rng.uniform(170, 220) * t) * np.exp(-t / 0.05))
+            s = 0.6 * rng.standard_normal(t.size) * np.exp(
+                -t / rng.uniform(0.05, 0.09)
+            ) + 0.5 * np.sin(2 * np.pi * rng.uniform(170, 220) * t) * np.exp(-t / 0.05)
         elif name == "hat":
             t = t_(0.06)
             s = 0.35 * hp_noise(t.size) * np.exp(-t / rng.uniform(0.012, 0.02))
@@ -296,7 +406,7 @@ def _make_clip(genre, rng, n, sr):
                     s, i = s[-i:], 0
                 m = min(s.shape[0], n - i)
                 if m > 0:
-                    drums[i:i + m] += g * s[:m]
+                    drums[i : i + m] += g * s[:m]
 
     # harmonic instrument
     h = rec["harmony"]
@@ -313,8 +423,9 @@ def _make_clip(genre, rng, n, sr):
         all_steps = (np.arange(n_bars)[:, None] * 16 + steps[None, :]).ravel()
         onsets = st[all_steps]
         durs = np.full(onsets.size, rng.uniform(0.08, 0.16))
-        bases = np.repeat(_random_walk(rng, pitches[: max(len(pitches) - 4, 1)],
-                                       n_bars, max_jump=2), len(steps))
+        bases = np.repeat(
+            _random_walk(rng, pitches[: max(len(pitches) - 4, 1)], n_bars, max_jump=2), len(steps)
+        )
         chords = np.array([_triad(pitches, b) for b in bases])
     else:
         spn = rng.integers(h["steps_per_note"][0], h["steps_per_note"][1] + 1, size=n_bars * 16)
@@ -340,8 +451,15 @@ def _make_clip(genre, rng, n, sr):
     hz = _midi_to_hz(np.where(np.isnan(chords), 60.0, chords))
     idx, env = _note_track(onsets, durs, rest, n=n, sr=sr, attack=h["attack"], decay=decay)
     for v in range(chords.shape[1]):
-        harm += _harmonic_tone(hz[idx, v], env, sr=sr, harmonics=harmonics, slope=slope, rng=rng,
-                               vibrato=h.get("vibrato", 0.0))
+        harm += _harmonic_tone(
+            hz[idx, v],
+            env,
+            sr=sr,
+            harmonics=harmonics,
+            slope=slope,
+            rng=rng,
+            vibrato=h.get("vibrato", 0.0),
+        )
     if h.get("drive"):
         harm = np.tanh(h["drive"] * rng.uniform(0.8, 1.25) * harm / (np.abs(harm).max() + 1e-9))
     if kind == "chords":  # a melody above the sustained chords
@@ -351,11 +469,17 @@ def _make_clip(genre, rng, n, sr):
         starts = starts[starts < n_bars * 16]
         on = st[starts]
         du = np.diff(np.append(on, st[-1]))
-        idx, env = _note_track(on, du, np.zeros(on.size, bool), n=n, sr=sr,
-                               attack=0.05, decay=2.0)
+        idx, env = _note_track(on, du, np.zeros(on.size, bool), n=n, sr=sr, attack=0.05, decay=2.0)
         freq = _midi_to_hz(_random_walk(rng, mel, on.size, 2))[idx]
-        harm += 0.8 * _harmonic_tone(freq, env, sr=sr, harmonics=harmonics, slope=slope,
-                                     rng=rng, vibrato=h.get("vibrato", 0.0))
+        harm += 0.8 * _harmonic_tone(
+            freq,
+            env,
+            sr=sr,
+            harmonics=harmonics,
+            slope=slope,
+            rng=rng,
+            vibrato=h.get("vibrato", 0.0),
+        )
 
     # bass
     bass = np.zeros(n)  # (hip-hop has none: its 808 kick is the bass)
@@ -375,13 +499,20 @@ def _make_clip(genre, rng, n, sr):
                 notes = notes + 12.0 * (np.arange(notes.size) % 2)
         if b.get("rest"):
             notes = np.where(rng.random(notes.size) < b["rest"], np.nan, notes)
-        idx, env = _note_track(onsets, durs, np.isnan(notes), n=n, sr=sr,
-                               attack=b.get("attack", 0.005), decay=b.get("decay", 1.0))
+        idx, env = _note_track(
+            onsets,
+            durs,
+            np.isnan(notes),
+            n=n,
+            sr=sr,
+            attack=b.get("attack", 0.005),
+            decay=b.get("decay", 1.0),
+        )
         freq = _midi_to_hz(np.nan_to_num(notes, nan=60.0))[idx]
         bass = _harmonic_tone(freq, env, sr=sr, harmonics=b["harmonics"], slope=b["slope"], rng=rng)
 
     def _rms(x):
-        return np.sqrt(np.mean(x ** 2)) + 1e-12
+        return np.sqrt(np.mean(x**2)) + 1e-12
 
     mix = harm / _rms(harm)
     if b is not None:
@@ -396,8 +527,9 @@ def _make_clip(genre, rng, n, sr):
     return mix
 
 
-def make_genre_clips(n_clips_per_genre=20, *, duration=5.0, sr=22050, genres=None,
-                     shuffle=True, random_state=None):
+def make_genre_clips(
+    n_clips_per_genre=20, *, duration=5.0, sr=22050, genres=None, shuffle=True, random_state=None
+):
     """Generate a synthetic, genre-like music dataset.
 
     Each clip is a short arrangement synthesised from a genre "recipe": tempo
@@ -452,10 +584,14 @@ def make_genre_clips(n_clips_per_genre=20, *, duration=5.0, sr=22050, genres=Non
     >>> X.shape
     (6, 11025)
     """
-    if (isinstance(n_clips_per_genre, bool) or not isinstance(n_clips_per_genre, numbers.Integral)
-            or n_clips_per_genre < 1):
+    if (
+        isinstance(n_clips_per_genre, bool)
+        or not isinstance(n_clips_per_genre, numbers.Integral)
+        or n_clips_per_genre < 1
+    ):
         raise ValueError(
-            f"n_clips_per_genre must be a positive integer, got {n_clips_per_genre!r}.")
+            f"n_clips_per_genre must be a positive integer, got {n_clips_per_genre!r}."
+        )
     if not isinstance(duration, numbers.Real) or not np.isfinite(duration) or duration <= 0:
         raise ValueError(f"duration must be a positive number of seconds, got {duration!r}.")
     if isinstance(sr, bool) or not isinstance(sr, numbers.Integral) or sr < 4000:
@@ -468,7 +604,8 @@ def make_genre_clips(n_clips_per_genre=20, *, duration=5.0, sr=22050, genres=Non
         names = list(GENRES[:genres])
     elif isinstance(genres, str):
         raise ValueError(
-            f"genres must be None, an int or a list of names, got the string {genres!r}.")
+            f"genres must be None, an int or a list of names, got the string {genres!r}."
+        )
     else:
         names = list(genres)
         unknown = [g for g in names if g not in _RECIPES]
@@ -482,12 +619,12 @@ def make_genre_clips(n_clips_per_genre=20, *, duration=5.0, sr=22050, genres=Non
     n_total = n_clips_per_genre * len(names)
     X = np.empty((n_total, n), dtype=np.float32)
     y = np.array([g for g in names for _ in range(n_clips_per_genre)], dtype=object)
-    seeds = rng.integers(0, 2 ** 63 - 1, size=n_total)
+    seeds = rng.integers(0, 2**63 - 1, size=n_total)
     # loudness: log-uniform RMS in the same range for every genre
     target_rms = 10.0 ** rng.uniform(np.log10(0.02), np.log10(0.1), size=n_total)
     for i in range(n_total):
         clip = _make_clip(y[i], np.random.default_rng(seeds[i]), n, sr)
-        clip *= target_rms[i] / (np.sqrt(np.mean(clip ** 2)) + 1e-12)
+        clip *= target_rms[i] / (np.sqrt(np.mean(clip**2)) + 1e-12)
         X[i] = np.clip(clip, -1.0, 1.0)
     if shuffle:
         perm = rng.permutation(n_total)

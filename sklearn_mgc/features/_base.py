@@ -89,7 +89,8 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
     ...     def __init__(self, *, output="mean", sr=22050, duration=30.0, n_jobs=None,
     ...                  cache_dir=None, verbose=0, on_error="raise"):
     ...         self.output, self.sr, self.duration = output, sr, duration
-    ...         self.n_jobs, self.cache_dir, self.verbose, self.on_error = n_jobs, cache_dir, verbose, on_error
+    ...         self.n_jobs, self.cache_dir = n_jobs, cache_dir
+    ...         self.verbose, self.on_error = verbose, on_error
     ...     def _n_features(self):
     ...         return 1
     ...     def _n_frames(self, n_samples):
@@ -137,7 +138,9 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
 
     def _cache_params(self):
         """Parameters that change the frames, with the class and its cache version."""
-        params = {k: v for k, v in self.get_params(deep=False).items() if k not in _NOT_IN_CACHE_KEY}
+        params = {
+            k: v for k, v in self.get_params(deep=False).items() if k not in _NOT_IN_CACHE_KEY
+        }
         return {"class": type(self).__name__, "version": self._cache_version, **params}
 
     # ------------------------------------------------------------------- scikit-learn API
@@ -211,7 +214,9 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_features_out_")
         if self.output != "mean":
             raise ValueError("feature names describe the 2-D output; set output='mean'")
-        return np.asarray([f"{self._feature_prefix}{i}" for i in range(self.n_features_out_)], dtype=object)
+        return np.asarray(
+            [f"{self._feature_prefix}{i}" for i in range(self.n_features_out_)], dtype=object
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -228,7 +233,9 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
         if self.duration is not None and not (
             isinstance(self.duration, numbers.Real) and self.duration > 0
         ):
-            raise ValueError(f"duration must be a positive number of seconds or None, got {self.duration!r}")
+            raise ValueError(
+                f"duration must be a positive number of seconds or None, got {self.duration!r}"
+            )
         if not (isinstance(self.sr, numbers.Integral) and self.sr > 0):
             raise ValueError(f"sr must be a positive integer (Hz), got {self.sr!r}")
 
@@ -279,7 +286,9 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
             if _is_path(clip):
                 out.append(clip)
             elif isinstance(clip, (bytes, dict)) or np.ndim(clip) == 0:
-                raise TypeError(f"clip {i} must be a path or a 1-D waveform, got {type(clip).__name__}")
+                raise TypeError(
+                    f"clip {i} must be a path or a 1-D waveform, got {type(clip).__name__}"
+                )
             else:
                 out.append(np.asarray(clip))
         return out
@@ -329,7 +338,10 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
                 except AudioError as exc:  # the representation's own complaint: name the clip
                     raise AudioError(f"{clip_name(clip, index)}: {exc}") from None
                 if frames.shape[0] == 0:
-                    raise AudioError(f"{clip_name(clip, index)} is too short for {type(self).__name__}: no frames")
+                    raise AudioError(
+                        f"{clip_name(clip, index)} is too short for {type(self).__name__}: no "
+                        "frames"
+                    )
                 if key is not None:
                     cache.put(key, frames)
         except AudioError as exc:
@@ -352,9 +364,14 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
             n_frames = self._n_frames(int(round(self.duration * self._target_sr())))
         progress = _progress(len(clips), type(self).__name__, self.verbose)
         if self.n_jobs in (None, 1):
-            rows = (self._clip_output(clip, i, cache, params, n_frames) for i, clip in enumerate(clips))
+            rows = (
+                self._clip_output(clip, i, cache, params, n_frames) for i, clip in enumerate(clips)
+            )
         else:
-            jobs = (delayed(self._clip_output)(clip, i, cache, params, n_frames) for i, clip in enumerate(clips))
+            jobs = (
+                delayed(self._clip_output)(clip, i, cache, params, n_frames)
+                for i, clip in enumerate(clips)
+            )
             rows = Parallel(n_jobs=self.n_jobs, prefer=self._prefer, return_as="generator")(jobs)
         results = []
         for row in rows:
@@ -422,8 +439,8 @@ class PretrainedFeatures(BaseFeatures):
 
     >>> from sklearn_mgc import EnCodecMAEFeatures, Wav2Vec2Features
     >>> from sklearn_mgc.features import PretrainedFeatures
-    >>> issubclass(EnCodecMAEFeatures, PretrainedFeatures), issubclass(Wav2Vec2Features, PretrainedFeatures)
-    (True, True)
+    >>> [issubclass(c, PretrainedFeatures) for c in (EnCodecMAEFeatures, Wav2Vec2Features)]
+    [True, True]
     """
 
     _prefer = "threads"
@@ -466,13 +483,17 @@ class PretrainedFeatures(BaseFeatures):
         with torch.inference_mode():
             for start in range(0, n_full, self.batch_size):
                 stop = min(n_full, start + self.batch_size)
-                batch = torch.from_numpy(y[start * chunk : stop * chunk].reshape(stop - start, chunk))
+                batch = torch.from_numpy(
+                    y[start * chunk : stop * chunk].reshape(stop - start, chunk)
+                )
                 emb = self._embed(batch.to(self.device)).float().cpu().numpy()
                 emb = emb.reshape(-1, emb.shape[-1])
                 out[t : t + emb.shape[0]] = emb
                 t += emb.shape[0]
             if rest.shape[0] > min_last:
-                emb = self._embed(torch.from_numpy(np.ascontiguousarray(rest))[None].to(self.device))
+                emb = self._embed(
+                    torch.from_numpy(np.ascontiguousarray(rest))[None].to(self.device)
+                )
                 emb = emb.float().cpu().numpy()[0]
                 out[t : t + emb.shape[0]] = emb
                 t += emb.shape[0]

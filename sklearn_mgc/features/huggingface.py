@@ -224,7 +224,9 @@ class Wav2Vec2Features(PretrainedFeatures):
         if len(layers) == 0 or not all(
             isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in layers
         ):
-            raise ValueError(f"layer must be an int or a non-empty list of ints, got {self.layer!r}")
+            raise ValueError(
+                f"layer must be an int or a non-empty list of ints, got {self.layer!r}"
+            )
         if self.chunk_duration is not None and not (
             isinstance(self.chunk_duration, numbers.Real) and self.chunk_duration > 0
         ):
@@ -313,9 +315,9 @@ class Wav2Vec2Features(PretrainedFeatures):
         import torch
 
         waves = list(batch.detach().to("cpu", torch.float32).numpy())
-        values = self.feature_extractor_(
-            waves, sampling_rate=self.model_sr_, return_tensors="np"
-        )["input_values"]
+        values = self.feature_extractor_(waves, sampling_rate=self.model_sr_, return_tensors="np")[
+            "input_values"
+        ]
         return torch.as_tensor(np.asarray(values, dtype=np.float32), device=batch.device)
 
     def _embed(self, batch):
@@ -364,9 +366,7 @@ class Wav2Vec2Features(PretrainedFeatures):
             Keyword arguments for ``Wav2Vec2Features``; ``model`` is a local directory holding
             a tiny randomly initialised wav2vec 2.0 (32 features), built once per machine.
         """
-        directory = os.path.join(
-            tempfile.gettempdir(), f"sklearn_mgc_tiny_wav2vec2_{_uid()}"
-        )
+        directory = os.path.join(tempfile.gettempdir(), f"sklearn_mgc_tiny_wav2vec2_{_uid()}")
         if not os.path.isfile(os.path.join(directory, "preprocessor_config.json")):
             _save_tiny_model(directory)
         return {"model": directory, "duration": 1.0, "chunk_duration": 0.5, "sr": 100}

@@ -52,7 +52,8 @@ class TemporalMean(TransformerMixin, BaseEstimator):
             self.n_features_in_ = X.shape[2]
         elif X.shape[2] != self.n_features_in_:
             raise ValueError(
-                f"X has {X.shape[2]} features per frame, but TemporalMean was fitted with {self.n_features_in_}"
+                f"X has {X.shape[2]} features per frame, but TemporalMean was fitted with "
+                f"{self.n_features_in_}"
             )
         return X
 

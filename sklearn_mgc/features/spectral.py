@@ -58,7 +58,8 @@ class _SpectralFeatures(BaseFeatures):
             raise ValueError(f"n_fft must be a positive integer or None, got {n_fft!r}")
         if hasattr(self, "win_ms") and self._win_length() > self._fft_size():
             raise ValueError(
-                f"the window ({self.win_ms} ms = {self._win_length()} samples) is longer than n_fft={self._fft_size()}"
+                f"the window ({self.win_ms} ms = {self._win_length()} samples) is longer than "
+                f"n_fft={self._fft_size()}"
             )
 
     def _n_frames(self, n_samples):
@@ -246,7 +247,11 @@ class MFCCFeatures(_SpectralFeatures):
         super()._check_params()
         if self.delta_order not in (0, 1, 2):
             raise ValueError(f"delta_order must be 0, 1 or 2, got {self.delta_order!r}")
-        if not (isinstance(self.delta_width, numbers.Integral) and self.delta_width >= 3 and self.delta_width % 2):
+        if not (
+            isinstance(self.delta_width, numbers.Integral)
+            and self.delta_width >= 3
+            and self.delta_width % 2
+        ):
             raise ValueError(f"delta_width must be an odd integer >= 3, got {self.delta_width!r}")
 
     def _n_features(self):

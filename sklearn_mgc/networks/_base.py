@@ -285,7 +285,11 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         if self._input_kind == "vector" and _ndim(X) == 3:
             raise ValueError(self._vector_3d_message(X))
         X, y = validate_data(
-            self, X, y, allow_nd=self._input_kind != "vector", dtype=np.float32,
+            self,
+            X,
+            y,
+            allow_nd=self._input_kind != "vector",
+            dtype=np.float32,
             ensure_min_samples=1,
         )
         if X.ndim > 3:
@@ -436,8 +440,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         n_frames, n_features = _n_frames_and_features(Xt if self._input_kind != "vector" else X)
 
         callbacks = [
-            ("train_acc", EpochScoring("accuracy", on_train=True, name="train_acc",
-                                       lower_is_better=False)),
+            (
+                "train_acc",
+                EpochScoring("accuracy", on_train=True, name="train_acc", lower_is_better=False),
+            ),
         ]
         if self.grad_clip is not None:
             callbacks.append(("grad_clip", GradientNormClipping(self.grad_clip)))
@@ -448,10 +454,17 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             train_split = None
             monitor = "train_loss"
         if self.patience is not None:
-            callbacks.append(("early_stopping", EarlyStopping(
-                monitor=monitor, patience=self.patience, load_best=True,
-                sink=print if self.verbose else _silent,
-            )))
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor=monitor,
+                        patience=self.patience,
+                        load_best=True,
+                        sink=print if self.verbose else _silent,
+                    ),
+                )
+            )
 
         kwargs = {}
         if self.class_weight is not None:

@@ -20,8 +20,17 @@ class CNN1DNet(nn.Module):
     Shapes: input ``(n, T, F)`` -> logits ``(n, n_classes)``.
     """
 
-    def __init__(self, n_features, n_classes, *, channels=(128, 256, 512), kernel_size=3,
-                 pool_size=3, dense_size=128, dropout=0.5):
+    def __init__(
+        self,
+        n_features,
+        n_classes,
+        *,
+        channels=(128, 256, 512),
+        kernel_size=3,
+        pool_size=3,
+        dense_size=128,
+        dropout=0.5,
+    ):
         super().__init__()
         sizes = [n_features, *channels]
         self.convs = nn.ModuleList(
@@ -54,8 +63,7 @@ class CNN2DNet(nn.Module):
     Shapes: input ``(n, T, F)`` -> logits ``(n, n_classes)``.
     """
 
-    def __init__(self, n_classes, *, channels=(32, 64), kernel_size=3, pool_size=2,
-                 dropout=0.0):
+    def __init__(self, n_classes, *, channels=(32, 64), kernel_size=3, pool_size=2, dropout=0.0):
         super().__init__()
         sizes = [1, *channels]
         self.convs = nn.ModuleList(
@@ -125,16 +133,42 @@ class CNN1DClassifier(BaseNetClassifier):
     (2, 2)
     """
 
-    def __init__(self, *, channels=(128, 256, 512), kernel_size=3, pool_size=3, dense_size=128,
-                 dropout=0.5, max_epochs=100,
-                 batch_size=32, lr=1e-3, weight_decay=0.01, optimizer="adamw", grad_clip=1.0,
-                 validation_fraction=0.2, patience=10, class_weight=None, device="cpu",
-                 random_state=None, verbose=0, standardize=True):
+    def __init__(
+        self,
+        *,
+        channels=(128, 256, 512),
+        kernel_size=3,
+        pool_size=3,
+        dense_size=128,
+        dropout=0.5,
+        max_epochs=100,
+        batch_size=32,
+        lr=1e-3,
+        weight_decay=0.01,
+        optimizer="adamw",
+        grad_clip=1.0,
+        validation_fraction=0.2,
+        patience=10,
+        class_weight=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        standardize=True,
+    ):
         super().__init__(
-            max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-            optimizer=optimizer, grad_clip=grad_clip, validation_fraction=validation_fraction,
-            patience=patience, class_weight=class_weight, device=device,
-            random_state=random_state, verbose=verbose, standardize=standardize,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            optimizer=optimizer,
+            grad_clip=grad_clip,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            class_weight=class_weight,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            standardize=standardize,
         )
         self.channels = channels
         self.kernel_size = kernel_size
@@ -143,9 +177,15 @@ class CNN1DClassifier(BaseNetClassifier):
         self.dropout = dropout
 
     def _build_module(self, n_features, n_frames, n_classes):
-        return CNN1DNet(n_features, n_classes, channels=tuple(self.channels),
-                        kernel_size=self.kernel_size, pool_size=self.pool_size,
-                        dense_size=self.dense_size, dropout=self.dropout)
+        return CNN1DNet(
+            n_features,
+            n_classes,
+            channels=tuple(self.channels),
+            kernel_size=self.kernel_size,
+            pool_size=self.pool_size,
+            dense_size=self.dense_size,
+            dropout=self.dropout,
+        )
 
     @classmethod
     def get_test_params(cls):
@@ -155,8 +195,12 @@ class CNN1DClassifier(BaseNetClassifier):
         -------
         params : dict
         """
-        return {**BaseNetClassifier.get_test_params(), "channels": (8, 8), "dense_size": 8,
-                "dropout": 0.0}
+        return {
+            **BaseNetClassifier.get_test_params(),
+            "channels": (8, 8),
+            "dense_size": 8,
+            "dropout": 0.0,
+        }
 
 
 @_fill_doc
@@ -204,16 +248,41 @@ class CNN2DClassifier(BaseNetClassifier):
     (2,)
     """
 
-    def __init__(self, *, channels=(32, 64), kernel_size=3, pool_size=2, dropout=0.0,
-                 max_epochs=100,
-                 batch_size=32, lr=1e-3, weight_decay=0.01, optimizer="adamw", grad_clip=1.0,
-                 validation_fraction=0.2, patience=10, class_weight=None, device="cpu",
-                 random_state=None, verbose=0, standardize=True):
+    def __init__(
+        self,
+        *,
+        channels=(32, 64),
+        kernel_size=3,
+        pool_size=2,
+        dropout=0.0,
+        max_epochs=100,
+        batch_size=32,
+        lr=1e-3,
+        weight_decay=0.01,
+        optimizer="adamw",
+        grad_clip=1.0,
+        validation_fraction=0.2,
+        patience=10,
+        class_weight=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        standardize=True,
+    ):
         super().__init__(
-            max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-            optimizer=optimizer, grad_clip=grad_clip, validation_fraction=validation_fraction,
-            patience=patience, class_weight=class_weight, device=device,
-            random_state=random_state, verbose=verbose, standardize=standardize,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            optimizer=optimizer,
+            grad_clip=grad_clip,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            class_weight=class_weight,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            standardize=standardize,
         )
         self.channels = channels
         self.kernel_size = kernel_size
@@ -221,8 +290,13 @@ class CNN2DClassifier(BaseNetClassifier):
         self.dropout = dropout
 
     def _build_module(self, n_features, n_frames, n_classes):
-        return CNN2DNet(n_classes, channels=tuple(self.channels), kernel_size=self.kernel_size,
-                        pool_size=self.pool_size, dropout=self.dropout)
+        return CNN2DNet(
+            n_classes,
+            channels=tuple(self.channels),
+            kernel_size=self.kernel_size,
+            pool_size=self.pool_size,
+            dropout=self.dropout,
+        )
 
     @classmethod
     def get_test_params(cls):

@@ -15,8 +15,9 @@ class MLPNet(nn.Module):
     Shapes: input ``(n, d)`` -> logits ``(n, n_classes)``.
     """
 
-    def __init__(self, n_features, n_classes, *, hidden_sizes=(1024, 512, 256, 128, 64),
-                 dropout=0.5):
+    def __init__(
+        self, n_features, n_classes, *, hidden_sizes=(1024, 512, 256, 128, 64), dropout=0.5
+    ):
         super().__init__()
         layers = []
         size = n_features
@@ -71,23 +72,47 @@ class MLPClassifier(BaseNetClassifier):
 
     _input_kind = "vector"
 
-    def __init__(self, *, hidden_sizes=(1024, 512, 256, 128, 64), dropout=0.5,
-                 max_epochs=100,
-                 batch_size=32, lr=1e-3, weight_decay=0.01, optimizer="adamw", grad_clip=1.0,
-                 validation_fraction=0.2, patience=10, class_weight=None, device="cpu",
-                 random_state=None, verbose=0, standardize=True):
+    def __init__(
+        self,
+        *,
+        hidden_sizes=(1024, 512, 256, 128, 64),
+        dropout=0.5,
+        max_epochs=100,
+        batch_size=32,
+        lr=1e-3,
+        weight_decay=0.01,
+        optimizer="adamw",
+        grad_clip=1.0,
+        validation_fraction=0.2,
+        patience=10,
+        class_weight=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        standardize=True,
+    ):
         super().__init__(
-            max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-            optimizer=optimizer, grad_clip=grad_clip, validation_fraction=validation_fraction,
-            patience=patience, class_weight=class_weight, device=device,
-            random_state=random_state, verbose=verbose, standardize=standardize,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            optimizer=optimizer,
+            grad_clip=grad_clip,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            class_weight=class_weight,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            standardize=standardize,
         )
         self.hidden_sizes = hidden_sizes
         self.dropout = dropout
 
     def _build_module(self, n_features, n_frames, n_classes):
-        return MLPNet(n_features, n_classes, hidden_sizes=tuple(self.hidden_sizes),
-                      dropout=self.dropout)
+        return MLPNet(
+            n_features, n_classes, hidden_sizes=tuple(self.hidden_sizes), dropout=self.dropout
+        )
 
     @classmethod
     def get_test_params(cls):

@@ -30,12 +30,19 @@ class RecurrentAttentionNet(nn.Module):
     Shapes: input ``(n, T, F)`` -> logits ``(n, n_classes)``.
     """
 
-    def __init__(self, n_features, n_classes, *, cell="gru", hidden_size=32, n_layers=1,
-                 dropout=0.0):
+    def __init__(
+        self, n_features, n_classes, *, cell="gru", hidden_size=32, n_layers=1, dropout=0.0
+    ):
         super().__init__()
         rnn = {"lstm": nn.LSTM, "gru": nn.GRU}[cell]
-        self.rnn = rnn(n_features, hidden_size, num_layers=n_layers, batch_first=True,
-                       bidirectional=True, dropout=dropout if n_layers > 1 else 0.0)
+        self.rnn = rnn(
+            n_features,
+            hidden_size,
+            num_layers=n_layers,
+            batch_first=True,
+            bidirectional=True,
+            dropout=dropout if n_layers > 1 else 0.0,
+        )
         self.pool = AttentionPooling(2 * hidden_size)
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(2 * hidden_size, n_classes)
@@ -50,8 +57,12 @@ class _RecurrentClassifier(BaseNetClassifier):
 
     def _build_module(self, n_features, n_frames, n_classes):
         return RecurrentAttentionNet(
-            n_features, n_classes, cell=self._cell, hidden_size=self.hidden_size,
-            n_layers=self.n_layers, dropout=self.dropout,
+            n_features,
+            n_classes,
+            cell=self._cell,
+            hidden_size=self.hidden_size,
+            n_layers=self.n_layers,
+            dropout=self.dropout,
         )
 
     @classmethod
@@ -112,15 +123,40 @@ class LSTMClassifier(_RecurrentClassifier):
 
     _cell = "lstm"
 
-    def __init__(self, *, hidden_size=16, n_layers=1, dropout=0.0, max_epochs=100,
-                 batch_size=32, lr=1e-3, weight_decay=0.01, optimizer="adamw", grad_clip=1.0,
-                 validation_fraction=0.2, patience=10, class_weight=None, device="cpu",
-                 random_state=None, verbose=0, standardize=True):
+    def __init__(
+        self,
+        *,
+        hidden_size=16,
+        n_layers=1,
+        dropout=0.0,
+        max_epochs=100,
+        batch_size=32,
+        lr=1e-3,
+        weight_decay=0.01,
+        optimizer="adamw",
+        grad_clip=1.0,
+        validation_fraction=0.2,
+        patience=10,
+        class_weight=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        standardize=True,
+    ):
         super().__init__(
-            max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-            optimizer=optimizer, grad_clip=grad_clip, validation_fraction=validation_fraction,
-            patience=patience, class_weight=class_weight, device=device,
-            random_state=random_state, verbose=verbose, standardize=standardize,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            optimizer=optimizer,
+            grad_clip=grad_clip,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            class_weight=class_weight,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            standardize=standardize,
         )
         self.hidden_size = hidden_size
         self.n_layers = n_layers
@@ -176,15 +212,40 @@ class GRUClassifier(_RecurrentClassifier):
 
     _cell = "gru"
 
-    def __init__(self, *, hidden_size=32, n_layers=1, dropout=0.0, max_epochs=100,
-                 batch_size=32, lr=1e-3, weight_decay=0.01, optimizer="adamw", grad_clip=1.0,
-                 validation_fraction=0.2, patience=10, class_weight=None, device="cpu",
-                 random_state=None, verbose=0, standardize=True):
+    def __init__(
+        self,
+        *,
+        hidden_size=32,
+        n_layers=1,
+        dropout=0.0,
+        max_epochs=100,
+        batch_size=32,
+        lr=1e-3,
+        weight_decay=0.01,
+        optimizer="adamw",
+        grad_clip=1.0,
+        validation_fraction=0.2,
+        patience=10,
+        class_weight=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        standardize=True,
+    ):
         super().__init__(
-            max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-            optimizer=optimizer, grad_clip=grad_clip, validation_fraction=validation_fraction,
-            patience=patience, class_weight=class_weight, device=device,
-            random_state=random_state, verbose=verbose, standardize=standardize,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            optimizer=optimizer,
+            grad_clip=grad_clip,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            class_weight=class_weight,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            standardize=standardize,
         )
         self.hidden_size = hidden_size
         self.n_layers = n_layers

@@ -51,7 +51,7 @@ class PositionalEncoding(nn.Module):
         if self.kind == "sinusoidal":
             return x + self._sinusoidal(T, x.device, x.dtype)
         table = self.table
-        if T > table.shape[0]:
+        if table.shape[0] < T:
             table = F.interpolate(table.T[None], size=T, mode="linear", align_corners=True)[0].T
         return x + table[:T]
 
@@ -64,16 +64,28 @@ class TransformerNet(nn.Module):
     Shapes: input ``(n, T, F)`` -> logits ``(n, n_classes)``.
     """
 
-    def __init__(self, n_features, n_classes, *, d_model=None, n_heads=4, n_layers=4,
-                 dim_feedforward=16, dropout=0.1, attention_dropout=0.0,
-                 positional_encoding="sinusoidal", max_len=1):
+    def __init__(
+        self,
+        n_features,
+        n_classes,
+        *,
+        d_model=None,
+        n_heads=4,
+        n_layers=4,
+        dim_feedforward=16,
+        dropout=0.1,
+        attention_dropout=0.0,
+        positional_encoding="sinusoidal",
+        max_len=1,
+    ):
         super().__init__()
         d = n_features if d_model is None else d_model
         self.proj = nn.Identity() if d_model is None else nn.Linear(n_features, d_model)
         self.pos = PositionalEncoding(d, kind=positional_encoding, max_len=max_len)
         self.dropout = nn.Dropout(dropout)
-        layer = nn.TransformerEncoderLayer(d, n_heads, dim_feedforward=dim_feedforward,
-                                           dropout=dropout, batch_first=True)
+        layer = nn.TransformerEncoderLayer(
+            d, n_heads, dim_feedforward=dim_feedforward, dropout=dropout, batch_first=True
+        )
         # dropout on the attention weights has its own rate: without it, PyTorch runs its fused,
         # memory-efficient attention kernel instead of materialising every T x T matrix
         layer.self_attn.dropout = attention_dropout
@@ -148,16 +160,44 @@ class TransformerClassifier(BaseNetClassifier):
     (2, 2)
     """
 
-    def __init__(self, *, d_model=None, n_heads=4, n_layers=4, dim_feedforward=16, dropout=0.1,
-                 attention_dropout=0.0, positional_encoding="sinusoidal", max_epochs=100,
-                 batch_size=32, lr=1e-3, weight_decay=0.01, optimizer="adamw", grad_clip=1.0,
-                 validation_fraction=0.2, patience=10, class_weight=None, device="cpu",
-                 random_state=None, verbose=0, standardize=True):
+    def __init__(
+        self,
+        *,
+        d_model=None,
+        n_heads=4,
+        n_layers=4,
+        dim_feedforward=16,
+        dropout=0.1,
+        attention_dropout=0.0,
+        positional_encoding="sinusoidal",
+        max_epochs=100,
+        batch_size=32,
+        lr=1e-3,
+        weight_decay=0.01,
+        optimizer="adamw",
+        grad_clip=1.0,
+        validation_fraction=0.2,
+        patience=10,
+        class_weight=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        standardize=True,
+    ):
         super().__init__(
-            max_epochs=max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-            optimizer=optimizer, grad_clip=grad_clip, validation_fraction=validation_fraction,
-            patience=patience, class_weight=class_weight, device=device,
-            random_state=random_state, verbose=verbose, standardize=standardize,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            optimizer=optimizer,
+            grad_clip=grad_clip,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            class_weight=class_weight,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            standardize=standardize,
         )
         self.d_model = d_model
         self.n_heads = n_heads
@@ -171,17 +211,26 @@ class TransformerClassifier(BaseNetClassifier):
         d = n_features if self.d_model is None else self.d_model
         if d % self.n_heads:
             divisors = [k for k in range(1, min(d, 64) + 1) if d % k == 0]
-            origin = (f"d_model = n_features = {d} (d_model=None)" if self.d_model is None
-                      else f"d_model={d}")
+            origin = (
+                f"d_model = n_features = {d} (d_model=None)"
+                if self.d_model is None
+                else f"d_model={d}"
+            )
             raise ValueError(
                 f"n_heads={self.n_heads} must divide the model size: {origin}. Use n_heads in "
                 f"{divisors}, or set d_model to a multiple of n_heads to add a projection."
             )
         return TransformerNet(
-            n_features, n_classes, d_model=self.d_model, n_heads=self.n_heads,
-            n_layers=self.n_layers, dim_feedforward=self.dim_feedforward, dropout=self.dropout,
+            n_features,
+            n_classes,
+            d_model=self.d_model,
+            n_heads=self.n_heads,
+            n_layers=self.n_layers,
+            dim_feedforward=self.dim_feedforward,
+            dropout=self.dropout,
             attention_dropout=self.attention_dropout,
-            positional_encoding=self.positional_encoding, max_len=n_frames,
+            positional_encoding=self.positional_encoding,
+            max_len=n_frames,
         )
 
     @classmethod
@@ -192,5 +241,10 @@ class TransformerClassifier(BaseNetClassifier):
         -------
         params : dict
         """
-        return {**BaseNetClassifier.get_test_params(), "d_model": 8, "n_heads": 2,
-                "n_layers": 1, "dropout": 0.0}
+        return {
+            **BaseNetClassifier.get_test_params(),
+            "d_model": 8,
+            "n_heads": 2,
+            "n_layers": 1,
+            "dropout": 0.0,
+        }

@@ -182,7 +182,9 @@ class EnCodecMAEFeatures(PretrainedFeatures):
         if not ok:
             raise ValueError(f"layer must be an int or a non-empty list of ints, got {layer!r}")
         if not isinstance(self.model, (str, os.PathLike)):
-            raise TypeError(f"model must be a checkpoint name or a path to a .pt file, got {self.model!r}")
+            raise TypeError(
+                f"model must be a checkpoint name or a path to a .pt file, got {self.model!r}"
+            )
 
     def _fit_model(self):
         import torch
@@ -241,7 +243,9 @@ def _tiny_checkpoint_path():
     uid = os.getuid() if hasattr(os, "getuid") else "user"
     path = os.path.join(tempfile.gettempdir(), f"sklearn_mgc_encodecmae_tiny_v1_{uid}.pt")
     if not os.path.exists(path):
-        ckpt = make_checkpoint(front_end="mel", dim=16, num_layers=2, n_heads=2, ff_dim=32, num_mel_bins=32, seed=0)
+        ckpt = make_checkpoint(
+            front_end="mel", dim=16, num_layers=2, n_heads=2, ff_dim=32, num_mel_bins=32, seed=0
+        )
         tmp = f"{path}.{os.getpid()}.tmp"
         torch.save(ckpt, tmp)
         os.replace(tmp, path)

@@ -67,17 +67,22 @@ def _window(window_type, size, *, dtype, device):
     if window_type == "hanning":
         return torch.hann_window(size, periodic=False, dtype=dtype, device=device)
     if window_type == "hamming":
-        return torch.hamming_window(size, periodic=False, alpha=0.54, beta=0.46, dtype=dtype, device=device)
+        return torch.hamming_window(
+            size, periodic=False, alpha=0.54, beta=0.46, dtype=dtype, device=device
+        )
     if window_type == "povey":
         return torch.hann_window(size, periodic=False, dtype=dtype, device=device).pow(0.85)
     if window_type == "rectangular":
         return torch.ones(size, dtype=dtype, device=device)
     raise ValueError(
-        f"window_type={window_type!r} is not supported; use 'hanning', 'hamming', 'povey' or 'rectangular'."
+        f"window_type={window_type!r} is not supported; use 'hanning', 'hamming', 'povey' or "
+        "'rectangular'."
     )
 
 
-def mel_filters(*, num_mel_bins, n_fft, sample_frequency, low_freq=20.0, high_freq=0.0, dtype=torch.float32):
+def mel_filters(
+    *, num_mel_bins, n_fft, sample_frequency, low_freq=20.0, high_freq=0.0, dtype=torch.float32
+):
     """Kaldi's triangular mel filters.
 
     Parameters
@@ -100,7 +105,10 @@ def mel_filters(*, num_mel_bins, n_fft, sample_frequency, low_freq=20.0, high_fr
     if high_freq <= 0.0:
         high_freq = high_freq + nyquist
     if not (0.0 <= low_freq < nyquist and 0.0 < high_freq <= nyquist and low_freq < high_freq):
-        raise ValueError(f"Bad filterbank frequencies: low_freq={low_freq}, high_freq={high_freq}, nyquist={nyquist}.")
+        raise ValueError(
+            f"Bad filterbank frequencies: low_freq={low_freq}, high_freq={high_freq}, "
+            f"nyquist={nyquist}."
+        )
     bin_width = sample_frequency / n_fft
     mel_lo = _mel_scalar(low_freq)
     mel_hi = _mel_scalar(high_freq)
@@ -158,10 +166,14 @@ def kaldi_fbank(
     """
     squeeze = waveforms.ndim == 1
     x = waveforms.unsqueeze(0) if squeeze else waveforms
-    size, shift = frame_sizes(sample_frequency=sample_frequency, frame_length=frame_length, frame_shift=frame_shift)
+    size, shift = frame_sizes(
+        sample_frequency=sample_frequency, frame_length=frame_length, frame_shift=frame_shift
+    )
     n_frames = fbank_n_frames(x.shape[-1], window_size=size, window_shift=shift)
     if n_frames == 0:
-        raise ValueError(f"A waveform of {x.shape[-1]} samples is shorter than one {size}-sample window.")
+        raise ValueError(
+            f"A waveform of {x.shape[-1]} samples is shorter than one {size}-sample window."
+        )
     frames = x.unfold(-1, size, shift)  # (batch, n_frames, size)
     if remove_dc_offset:
         frames = frames - frames.mean(dim=-1, keepdim=True)

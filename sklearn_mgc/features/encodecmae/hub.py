@@ -43,7 +43,9 @@ def resolve_checkpoint(model, *, cache_dir=None):
     if os.path.isfile(text):
         return text
     if os.path.isdir(text):
-        raise FileNotFoundError(f"model={os.fspath(model)!r} is a folder; give the path of the .pt checkpoint file")
+        raise FileNotFoundError(
+            f"model={os.fspath(model)!r} is a folder; give the path of the .pt checkpoint file"
+        )
     if text.endswith((".pt", ".pth", ".ckpt")) or not _is_hub_name(text):
         raise FileNotFoundError(f"EnCodecMAE checkpoint file not found: model={os.fspath(model)!r}")
     filename = f"{text}.pt"
@@ -79,4 +81,6 @@ def load_checkpoint(path):
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise ValueError(f"cannot read the EnCodecMAE checkpoint {os.fspath(path)!r}: {exc}") from exc
+        raise ValueError(
+            f"cannot read the EnCodecMAE checkpoint {os.fspath(path)!r}: {exc}"
+        ) from exc

@@ -189,7 +189,7 @@ class GinConfig:
 
 # ----------------------------------------------------------------------------- modules
 class MelFrontEnd(nn.Module):
-    """Normalised Kaldi filterbank of a waveform batch ``(b, n)`` -> ``(b, frames, num_mel_bins)``."""
+    """Normalised Kaldi filterbank: waveforms ``(b, n)`` -> ``(b, frames, num_mel_bins)``."""
 
     def __init__(
         self,
@@ -234,7 +234,9 @@ class MelFrontEnd(nn.Module):
         self.out_dim = int(num_mel_bins)
 
     def n_frames(self, n_samples):
-        return fbank_n_frames(int(n_samples), window_size=self.window_size, window_shift=self.window_shift)
+        return fbank_n_frames(
+            int(n_samples), window_size=self.window_size, window_shift=self.window_shift
+        )
 
     def forward(self, wav):
         mel = kaldi_fbank(wav, filters=self.filters, **self.kwargs)
@@ -304,12 +306,16 @@ class EnCodecMAEEncoder(nn.Module):
         Samples per frame used for the key padding mask (``n // hop_length`` valid frames).
     """
 
-    def __init__(self, front_end, *, dim, num_layers, n_heads=12, ff_dim=4096, head_dim=None, hop_length=320):
+    def __init__(
+        self, front_end, *, dim, num_layers, n_heads=12, ff_dim=4096, head_dim=None, hop_length=320
+    ):
         super().__init__()
         self.front_end = front_end
         self.proj = nn.Linear(front_end.out_dim, dim)
         self.pos_scale = nn.Parameter(torch.tensor(1.0))
-        self.layers = nn.ModuleList([ResiDualLayer(dim, n_heads, ff_dim, head_dim) for _ in range(num_layers)])
+        self.layers = nn.ModuleList(
+            [ResiDualLayer(dim, n_heads, ff_dim, head_dim) for _ in range(num_layers)]
+        )
         self.final_norm = nn.LayerNorm(dim)
         self.dim = dim
         self.hop_length = hop_length
@@ -320,7 +326,10 @@ class EnCodecMAEEncoder(nn.Module):
 
     def positional_encoding(self, t, dtype, device):
         position = torch.arange(t, device=device, dtype=torch.float32).unsqueeze(1)
-        freq = torch.exp(torch.arange(0, self.dim, 2, device=device, dtype=torch.float32) * (-math.log(10000.0) / self.dim))
+        freq = torch.exp(
+            torch.arange(0, self.dim, 2, device=device, dtype=torch.float32)
+            * (-math.log(10000.0) / self.dim)
+        )
         pe = torch.zeros(t, self.dim, device=device, dtype=torch.float32)
         pe[:, 0::2] = torch.sin(position * freq)
         pe[:, 1::2] = torch.cos(position * freq)[:, : self.dim // 2]
@@ -332,7 +341,10 @@ class EnCodecMAEEncoder(nn.Module):
         out = []
         for layer in layers:
             if not -n <= layer < n:
-                raise ValueError(f"layer {layer} is out of range for a model with {n} transformer layers (-{n} .. {n - 1})")
+                raise ValueError(
+                    f"layer {layer} is out of range for a model with {n} transformer layers "
+                    f"(-{n} .. {n - 1})"
+                )
             out.append(layer % n)
         return out
 
@@ -453,10 +465,15 @@ def build_from_checkpoint(checkpoint, *, name="checkpoint"):
         ``sr`` (model rate), ``chunk_samples`` (the authors' chunk length), ``front_end``
         (``"mel"`` or ``"ec"``) and ``dim``.
     """
-    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint or "config" not in checkpoint:
+    if (
+        not isinstance(checkpoint, dict)
+        or "state_dict" not in checkpoint
+        or "config" not in checkpoint
+    ):
         keys = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint).__name__
         raise ValueError(
-            f"{name} is not an EnCodecMAE checkpoint: expected a dict with 'config' and 'state_dict', got {keys}"
+            f"{name} is not an EnCodecMAE checkpoint: expected a dict with 'config' and "
+            f"'state_dict', got {keys}"
         )
     sd = checkpoint["state_dict"]
     config = GinConfig(checkpoint["config"])
@@ -470,9 +487,18 @@ def build_from_checkpoint(checkpoint, *, name="checkpoint"):
         qk_total = sd["visible_encoder.encoder_layers.0.att_layer.wq.weight"].shape[0]
     except (KeyError, ValueError) as exc:
         raise ValueError(f"{name} lacks the EnCodecMAE encoder's weights ({exc})") from None
-    n_heads = int(config.get("MultiHeadAttention", "num_heads", config.macro("NUM_ENCODER_HEADS", 12), scope="encoder"))
+    n_heads = int(
+        config.get(
+            "MultiHeadAttention",
+            "num_heads",
+            config.macro("NUM_ENCODER_HEADS", 12),
+            scope="encoder",
+        )
+    )
     if qk_total % n_heads:
-        raise ValueError(f"{name}: projections of width {qk_total} cannot be split into {n_heads} heads")
+        raise ValueError(
+            f"{name}: projections of width {qk_total} cannot be split into {n_heads} heads"
+        )
     fs = int(config.get("WavEncoder", "fs", 24000) or 24000)
     kind = _front_end_kind(config, sd)
     if kind == "ec":
@@ -491,7 +517,9 @@ def build_from_checkpoint(checkpoint, *, name="checkpoint"):
     else:
         get = lambda p, d: config.get("MelspectrogramProcessor", p, d)  # noqa: E731
         if get("use_energy", False):
-            raise NotImplementedError(f"{name}: filterbank with an energy coefficient is not supported")
+            raise NotImplementedError(
+                f"{name}: filterbank with an energy coefficient is not supported"
+            )
         front = MelFrontEnd(
             num_mel_bins=get("num_mel_bins", 23),
             sample_frequency=get("sample_frequency", 16000),
@@ -504,21 +532,33 @@ def build_from_checkpoint(checkpoint, *, name="checkpoint"):
         )
         if front.out_dim != proj_w.shape[1]:
             raise ValueError(
-                f"{name}: the config asks for {front.out_dim} mel bins but the projection takes {proj_w.shape[1]}"
+                f"{name}: the config asks for {front.out_dim} mel bins but the projection takes "
+                f"{proj_w.shape[1]}"
             )
         hop = int(config.get("WavEncoder", "hop_length", 320) or 320)
     # the transformer is created without memory and takes the checkpoint's tensors as they are,
     # so that loading never holds two copies of the weights
     with torch.device("meta"):
         model = EnCodecMAEEncoder(
-            front, dim=dim, num_layers=num_layers, n_heads=n_heads, ff_dim=ff_dim, head_dim=qk_total // n_heads, hop_length=hop
+            front,
+            dim=dim,
+            num_layers=num_layers,
+            n_heads=n_heads,
+            ff_dim=ff_dim,
+            head_dim=qk_total // n_heads,
+            hop_length=hop,
         )
     try:
-        missing, unexpected = model.load_state_dict(_published_to_ours(sd), strict=False, assign=True)
+        missing, unexpected = model.load_state_dict(
+            _published_to_ours(sd), strict=False, assign=True
+        )
     except RuntimeError as exc:
         raise ValueError(f"{name}: weights do not fit the architecture: {exc}") from None
     if missing or unexpected or any(p.is_meta for p in model.parameters()):
-        raise ValueError(f"{name}: weights do not fit the architecture (missing {missing[:5]}, unexpected {unexpected[:5]})")
+        raise ValueError(
+            f"{name}: weights do not fit the architecture (missing {missing[:5]}, unexpected "
+            f"{unexpected[:5]})"
+        )
     model.eval()
     max_length = config.get("ReadAudioProcessor", "max_length", None)
     if max_length is None:
@@ -571,7 +611,8 @@ encodecmae.models.encoders.WavEncoder:
     hop_length = 320
     fs = 24000
 encodecmae.tasks.features.SequentialProcessor:
-    processors=[@encodecmae.tasks.features.ReadAudioProcessor, @encodecmae.tasks.features.MelspectrogramProcessor]
+    processors=[@encodecmae.tasks.features.ReadAudioProcessor,
+                @encodecmae.tasks.features.MelspectrogramProcessor]
 encodecmae.tasks.features.MelspectrogramProcessor:
     sample_frequency=24000
     frame_shift=13.28
@@ -611,7 +652,9 @@ def make_checkpoint(
     with torch.random.fork_rng():
         torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
         front = EnCodecFrontEnd() if front_end == "ec" else MelFrontEnd(num_mel_bins=num_mel_bins)
-        model = EnCodecMAEEncoder(front, dim=dim, num_layers=num_layers, n_heads=n_heads, ff_dim=ff_dim)
+        model = EnCodecMAEEncoder(
+            front, dim=dim, num_layers=num_layers, n_heads=n_heads, ff_dim=ff_dim
+        )
         for module in model.modules():
             if isinstance(module, nn.Linear):
                 nn.init.xavier_uniform_(module.weight)

@@ -43,7 +43,9 @@ def _reflect_pad(x, left, right):
 class WNConv1d(nn.Module):
     """Conv1d whose weight is ``g * v / ||v||`` (norm over all but the output axis)."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, *, stride=1, dilation=1, causal=True):
+    def __init__(
+        self, in_channels, out_channels, kernel_size, *, stride=1, dilation=1, causal=True
+    ):
         super().__init__()
         self.weight_g = nn.Parameter(torch.ones(out_channels, 1, 1))
         self.weight_v = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size))
@@ -127,7 +129,9 @@ class SEANetEncoder(nn.Module):
         Factor applied to the output (the authors' ``EncodecEncoder.scale``).
     """
 
-    def __init__(self, *, dimension=128, n_filters=32, ratios=(2, 4, 5, 8), lstm=2, causal=True, scale=1.0):
+    def __init__(
+        self, *, dimension=128, n_filters=32, ratios=(2, 4, 5, 8), lstm=2, causal=True, scale=1.0
+    ):
         super().__init__()
         self.hop_length = int(math.prod(ratios))
         self.dimension = dimension
@@ -183,7 +187,7 @@ def _rename(key, rules):
 
 
 def rename_seanet_key(key):
-    """Map a key relative to the checkpoint's encoder to one relative to ``SEANetEncoder.layers``."""
+    """Map a key of the checkpoint's encoder to one relative to ``SEANetEncoder.layers``."""
     return _rename(key, _TO_OURS)
 
 
