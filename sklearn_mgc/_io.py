@@ -14,7 +14,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 __all__ = ["atomic_write", "is_local_path", "get_logger", "TMP_SUFFIX"]
@@ -64,10 +64,8 @@ def atomic_write(path, *, directory=False):
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
         else:
-            try:
+            with suppress(FileNotFoundError):
                 tmp.unlink()
-            except FileNotFoundError:
-                pass
         raise
 
 
