@@ -85,7 +85,10 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
     Examples
     --------
     A new representation implements the frames of one waveform and their count; decoding,
-    caching, parallelism, error handling, pooling and padding come from the base class:
+    caching, parallelism, error handling, pooling and padding come from the base class. One
+    with parameters of its own declares their accepted values in ``_parameter_constraints``
+    (``{**BaseFeatures._parameter_constraints, "n_bands": [Interval(Integral, 1, None,
+    closed="left")]}``), and checks that involve several parameters in ``_check_params``:
 
     >>> import numpy as np
     >>> from sklearn_mgc.features import BaseFeatures
