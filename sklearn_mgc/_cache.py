@@ -3,18 +3,19 @@
 Each entry is one ``.npy`` file holding the frames a representation computed for one clip,
 keyed by the clip (a file's absolute path, size and modification time, or an in-memory
 waveform's content hash) and by every parameter that changes the frames. Writes go to a
-temporary file in the same folder and are moved into place with :func:`os.replace`, which is
-atomic: an interrupted run leaves no half-written entry, and several processes may write the
-same entry at once.
+temporary file in the same folder and are moved into place with :func:`os.replace`
+(:func:`sklearn_mgc._io.atomic_write`), which is atomic: an interrupted run leaves no
+half-written entry, and several processes may write the same entry at once.
 """
 
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from ._io import atomic_write
 
 __all__ = ["FeatureCache", "clip_fingerprint"]
 
@@ -96,14 +97,5 @@ class FeatureCache:
 
     def put(self, key, array):
         """Store ``array`` under ``key`` atomically."""
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, np.ascontiguousarray(array), allow_pickle=False)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_write(self._path(key)) as tmp, open(tmp, "wb") as f:
+            np.save(f, np.ascontiguousarray(array), allow_pickle=False)

@@ -241,9 +241,10 @@ def test_memory_bounded_by_batch(tiny_mel, monkeypatch):
     seen = []
     original = feat._embed
 
-    def spy(batch):
+    def spy(batch, lengths):
         seen.append(tuple(batch.shape))
-        return original(batch)
+        assert lengths == [96000 * 5 + 50000] * batch.shape[0]  # the clip's length, per chunk
+        return original(batch, lengths)
 
     monkeypatch.setattr(feat, "_embed", spy)
     feat.transform([np.random.default_rng(0).standard_normal(96000 * 5 + 50000).astype(np.float32)])
@@ -358,7 +359,7 @@ def test_layer_out_of_range(tiny_mel, layer):
 
 @pytest.mark.parametrize("layer", ["last", 1.5, [], True])
 def test_bad_layer_type(tiny_mel, layer):
-    with pytest.raises(ValueError, match="layer must be"):
+    with pytest.raises(ValueError, match=r"layer\b.* must be"):
         EnCodecMAEFeatures(model=tiny_mel, layer=layer).fit(np.zeros((1, 4800), np.float32))
 
 
@@ -432,3 +433,49 @@ def test_pipeline_gru_on_sequences(tiny_mel):
     pipe.fit(X, y)
     assert pipe.named_steps["clf"].n_features_in_ == 16
     assert pipe.score(X, y) > 0.75
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("batch_size", 0), ("model", 3), ("sr", -1), ("output", "frames"), ("layer", "last")],
+)
+def test_bad_value_names_the_parameter(tiny_mel, name, value):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    params = {"model": tiny_mel, name: value}
+    with pytest.raises(InvalidParameterError, match=rf"'{name}' parameter of EnCodecMAEFeatures"):
+        EnCodecMAEFeatures(**params).fit(np.zeros((1, 4800), np.float32))
+
+
+def test_bad_device(tiny_mel):
+    with pytest.raises(ValueError, match="device='gpu0' is not a torch device"):
+        EnCodecMAEFeatures(model=tiny_mel, device="gpu0").fit(np.zeros((1, 4800), np.float32))
+    feat = EnCodecMAEFeatures(model=tiny_mel, device=torch.device("cpu"))
+    assert feat.fit(np.zeros((1, 4800), np.float32)).model_sr_ == 24000
+
+
+def test_every_parameter_has_declared_constraints():
+    assert set(EnCodecMAEFeatures._parameter_constraints) == set(EnCodecMAEFeatures().get_params())
+
+
+def test_key_mask_per_chunk_equals_one_length_per_call(tiny_mel):
+    model, _ = build_from_checkpoint(load_checkpoint(tiny_mel))
+    wav = torch.from_numpy(np.random.default_rng(0).standard_normal((2, 24000)).astype("float32"))
+    with torch.inference_mode():
+        both = model(wav, [-1], n_valid=[9000, 24000])[0]
+        first = model(wav[:1], [-1], n_valid=9000)[0]
+        second = model(wav[1:], [-1], n_valid=24000)[0]
+        same = model(wav, [-1], n_valid=[9000, 9000])[0]
+        scalar = model(wav, [-1], n_valid=9000)[0]
+    torch.testing.assert_close(both[:1], first, atol=1e-5, rtol=0)
+    torch.testing.assert_close(both[1:], second, atol=1e-5, rtol=0)
+    torch.testing.assert_close(same, scalar, atol=0, rtol=0)
+    assert not torch.allclose(first, model(wav[:1], [-1])[0].detach())
+
+
+def test_hub_name_or_path(tmp_path):
+    from sklearn_mgc.features.encodecmae.hub import resolve_checkpoint
+
+    for local in (str(tmp_path / "x.pt"), "./mel256-ec-base_st", "weights/model.pt"):
+        with pytest.raises(FileNotFoundError, match="checkpoint file not found"):
+            resolve_checkpoint(local)

@@ -224,7 +224,7 @@ def test_directory_without_model(tmp_path):
 
 
 def test_model_of_wrong_type():
-    with pytest.raises(TypeError, match="model must be"):
+    with pytest.raises(TypeError, match="'model' parameter of Wav2Vec2Features must be"):
         Wav2Vec2Features(model=3).fit([_wave(1000)])
 
 
@@ -289,3 +289,45 @@ def test_pipeline_gru_on_sequences(w2v_dir):
     )
     pipe.fit(X_train, y_train)
     assert np.mean(pipe.predict(X_test) == y_test) >= 0.75
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("chunk_duration", -1.0), ("batch_size", 0), ("layer", "last"), ("duration", 0)],
+)
+def test_bad_value_names_the_parameter(w2v_dir, name, value):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    params = {"model": w2v_dir, "sr": SR, name: value}
+    with pytest.raises(InvalidParameterError, match=rf"'{name}' parameter of Wav2Vec2Features"):
+        Wav2Vec2Features(**params).fit([_wave(1000)])
+
+
+def test_bad_device(w2v_dir):
+    with pytest.raises(ValueError, match="device='gpu0' is not a torch device"):
+        Wav2Vec2Features(model=w2v_dir, sr=SR, device="gpu0").fit([_wave(1000)])
+
+
+def test_every_parameter_has_declared_constraints():
+    assert set(Wav2Vec2Features._parameter_constraints) == set(Wav2Vec2Features().get_params())
+
+
+def test_fitted_layers_are_non_negative(w2v_dir):
+    feat = Wav2Vec2Features(model=w2v_dir, sr=SR, layer=[0, -1]).fit([_wave(1000)])
+    assert feat.layers_ == [0, 2]  # 2 layers: hidden_states has 3 entries
+
+
+def test_embed_receives_the_clip_length(w2v_dir, monkeypatch):
+    feat = Wav2Vec2Features(model=w2v_dir, sr=SR, duration=None, chunk_duration=0.5).fit(
+        [_wave(1000)]
+    )
+    seen = []
+    original = feat._embed
+
+    def spy(batch, lengths):
+        seen.append((tuple(batch.shape), list(lengths)))
+        return original(batch, lengths)
+
+    monkeypatch.setattr(feat, "_embed", spy)
+    feat.transform([_wave(20000)])
+    assert seen == [((2, 8000), [20000, 20000]), ((1, 4000), [20000])]

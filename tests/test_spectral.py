@@ -315,3 +315,65 @@ def test_clip_too_short_for_the_cqt_is_a_named_audio_error():
     est.set_params(on_error="skip")
     with pytest.warns(UserWarning, match="skipped 1 of 2"):
         assert est.transform(clips).shape == (1, 24)
+
+
+# one bad value of each kind, for every declared parameter of the spectral representations
+BAD_VALUES = [
+    (MelFeatures, "output", "median"),
+    (MelFeatures, "sr", 0),
+    (MelFeatures, "sr", 22050.0),
+    (MelFeatures, "duration", 0),
+    (MelFeatures, "duration", "30"),
+    (MelFeatures, "n_jobs", 1.5),
+    (MelFeatures, "cache_dir", 3),
+    (MelFeatures, "verbose", "loud"),
+    (MelFeatures, "on_error", "ignore"),
+    (MelFeatures, "n_mels", 0),
+    (MelFeatures, "hop_ms", -1.0),
+    (MelFeatures, "win_ms", 0),
+    (MelFeatures, "n_fft", 0),
+    (MelFeatures, "n_fft", 512.0),
+    (MelFeatures, "fmin", -1.0),
+    (MelFeatures, "fmax", 0),
+    (MFCCFeatures, "n_mfcc", 0),
+    (MFCCFeatures, "delta_order", 3),
+    (MFCCFeatures, "delta_width", 1),
+    (MFCCFeatures, "n_fft", "auto"),
+    (CQTFeatures, "n_bins", 0),
+    (CQTFeatures, "bins_per_octave", 0),
+    (CQTFeatures, "fmin", 0.0),
+    (CQTFeatures, "hop_ms", None),
+    (SpectrumFeatures, "n_fft", None),
+    (SpectrumFeatures, "log", "yes"),
+    (TemporalMean, "ignore_padding", "yes"),
+]
+
+
+@pytest.mark.parametrize(
+    "cls, name, value", BAD_VALUES, ids=[f"{c.__name__}-{n}-{v!r}" for c, n, v in BAD_VALUES]
+)
+def test_bad_value_names_the_parameter_and_the_accepted_values(waves, cls, name, value):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X = waves[:, None, :100] if cls is TemporalMean else waves
+    with pytest.raises(InvalidParameterError, match=rf"'{name}' parameter of {cls.__name__} must"):
+        cls(**{name: value}).fit(X)
+
+
+@pytest.mark.parametrize("cls", ALL + [TemporalMean])
+def test_every_parameter_has_declared_constraints(cls):
+    assert set(cls._parameter_constraints) == set(cls().get_params())
+
+
+def test_cross_parameter_checks_name_the_parameters(waves):
+    with pytest.raises(ValueError, match=r"window \(win_ms=25.0 ms = 551 samples\).*n_fft=256"):
+        MelFeatures(n_fft=256).fit(waves)
+    with pytest.raises(ValueError, match=r"fmax=100.0 must be above fmin=200.0"):
+        MFCCFeatures(fmin=200.0, fmax=100.0).fit(waves)
+    with pytest.raises(ValueError, match="delta_width must be odd, got 4"):
+        MFCCFeatures(delta_width=4).fit(waves)
+    with pytest.raises(ValueError, match=r"n_bins=200 .* Nyquist frequency of sr=22050"):
+        CQTFeatures(n_bins=200).fit(waves)
+    # a short window fits a small FFT; the spectrum's window is n_fft itself
+    assert MelFeatures(n_fft=256, win_ms=10.0).fit(waves).n_features_out_ == 80
+    assert SpectrumFeatures(n_fft=64).fit(waves).n_features_out_ == 33

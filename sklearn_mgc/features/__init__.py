@@ -5,7 +5,8 @@
 ``EnCodecMAEFeatures``) are imported lazily, as they need torch and transformers.
 """
 
-from ._base import BaseFeatures, PretrainedFeatures
+from ._base import BaseFeatures
+from ._pretrained import PretrainedFeatures
 from .pooling import TemporalMean
 from .spectral import CQTFeatures, MelFeatures, MFCCFeatures, SpectrumFeatures
 

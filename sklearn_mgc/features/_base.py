@@ -4,26 +4,32 @@
 it validates the input, decodes and resamples each clip, asks the subclass for the clip's
 frames, caches them per clip, runs clips in parallel with joblib, shows progress, applies the
 error policy, and finally pools (``output="mean"``) or pads (``output="sequence"``) the frames.
-:class:`PretrainedFeatures` adds what neural encoders share: a model loaded in ``fit``, a device,
-and chunked, batched inference whose memory does not grow with the length of the track.
+:class:`~sklearn_mgc.features.PretrainedFeatures` (in :mod:`._pretrained`) adds what neural
+encoders share. Parameters are declared in ``_parameter_constraints`` (scikit-learn's
+:mod:`~sklearn.utils._param_validation`): each subclass extends its base's dictionary, and
+``fit`` validates them all, naming the parameter and the accepted values in the error.
 
 Subclasses implement only the representation itself (see the hooks below).
 """
 
-import numbers
 import os
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._cache import FeatureCache, clip_fingerprint
+from .._io import get_logger
 from ..audio import AudioError, check_waveform, clip_name, load_audio, resample
 
-__all__ = ["BaseFeatures", "PretrainedFeatures"]
+__all__ = ["BaseFeatures"]
+
+_log = get_logger("sklearn_mgc.features")
 
 # parameters that never change the frames computed for a clip
 _NOT_IN_CACHE_KEY = frozenset(
@@ -79,7 +85,10 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
     Examples
     --------
     A new representation implements the frames of one waveform and their count; decoding,
-    caching, parallelism, error handling, pooling and padding come from the base class:
+    caching, parallelism, error handling, pooling and padding come from the base class. One
+    with parameters of its own declares their accepted values in ``_parameter_constraints``
+    (``{**BaseFeatures._parameter_constraints, "n_bands": [Interval(Integral, 1, None,
+    closed="left")]}``), and checks that involve several parameters in ``_check_params``:
 
     >>> import numpy as np
     >>> from sklearn_mgc.features import BaseFeatures
@@ -105,6 +114,17 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
     array([[1.],
            [1.]], dtype=float32)
     """
+
+    #: accepted values of the parameters, checked by ``fit`` (subclasses extend this dict)
+    _parameter_constraints: dict = {
+        "output": [StrOptions({"mean", "sequence"})],
+        "sr": [Interval(Integral, 1, None, closed="left")],
+        "duration": [Interval(Real, 0, None, closed="neither"), None],
+        "n_jobs": [Integral, None],
+        "cache_dir": [str, os.PathLike, HasMethods(["cache"]), None],
+        "verbose": ["verbose"],
+        "on_error": [StrOptions({"raise", "skip"})],
+    }
 
     #: joblib's preferred backend for ``n_jobs``: processes for numpy code, threads for torch.
     _prefer = "processes"
@@ -134,7 +154,10 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
         raise NotImplementedError
 
     def _check_params(self):
-        """Validate the subclass's own parameters (called by ``fit``); raise ValueError."""
+        """Checks across parameters, after ``_parameter_constraints`` (called by ``fit``).
+
+        Raise a ValueError that names the parameters involved.
+        """
 
     def _cache_params(self):
         """Parameters that change the frames, with the class and its cache version."""
@@ -157,7 +180,7 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
-        self._check_common_params()
+        self._validate_params()
         self._check_params()
         self._validate_clips(X, reset=True)
         self._fit_model()
@@ -189,6 +212,8 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
         ]
         if self.on_error == "skip":
             self.skipped_ = skipped
+        for s in skipped:
+            _log.info("%s skipped %s: %s", type(self).__name__, s["clip"], s["error"])
         if skipped:
             names = ", ".join(s["clip"] for s in skipped[:5])
             more = "" if len(skipped) <= 5 else f" and {len(skipped) - 5} more"
@@ -225,20 +250,6 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
         return tags
 
     # ------------------------------------------------------------------------ internals
-    def _check_common_params(self):
-        if self.output not in ("mean", "sequence"):
-            raise ValueError(f"output must be 'mean' or 'sequence', got {self.output!r}")
-        if self.on_error not in ("raise", "skip"):
-            raise ValueError(f"on_error must be 'raise' or 'skip', got {self.on_error!r}")
-        if self.duration is not None and not (
-            isinstance(self.duration, numbers.Real) and self.duration > 0
-        ):
-            raise ValueError(
-                f"duration must be a positive number of seconds or None, got {self.duration!r}"
-            )
-        if not (isinstance(self.sr, numbers.Integral) and self.sr > 0):
-            raise ValueError(f"sr must be a positive integer (Hz), got {self.sr!r}")
-
     def _validate_clips(self, X, *, reset):
         """Return the clips as a list of paths and 1-D waveforms."""
         if _is_path(X):
@@ -393,120 +404,6 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
         for i, r in enumerate(rows):
             out[i, : r.shape[0]] = r
         return out
-
-
-class PretrainedFeatures(BaseFeatures):
-    """Base class of the pretrained neural encoders (not used directly).
-
-    Adds to :class:`BaseFeatures` the model loaded in ``fit`` (into ``model_``), ``device`` and
-    ``batch_size``, and chunked inference: each clip is cut into independent chunks of a fixed
-    length, which go through the model ``batch_size`` at a time under
-    :func:`torch.inference_mode`, so memory is bounded by ``batch_size`` chunks whatever the
-    track's length. Subclasses implement ``_fit_model`` (setting ``model_``, ``n_features_``,
-    ``model_sr_``), ``_chunking``, ``_embed`` and ``_n_frames``.
-
-    Parameters
-    ----------
-    model : str or os.PathLike
-        A pretrained model's name on the Hugging Face hub, or a local path; loaded in ``fit``.
-    layer : int or list of int
-        Which layer's output to return (a list is averaged); the meaning of the indices is the
-        subclass's.
-    device : str
-        Torch device of the model, such as ``"cpu"`` or ``"cuda"``.
-    batch_size : int
-        Chunks per forward pass; memory grows with it, not with the track's length.
-    output, sr, duration, n_jobs, cache_dir, verbose, on_error
-        See :class:`BaseFeatures`. ``sr`` is the rate of in-memory waveforms, which are
-        resampled to the model's rate.
-
-    Attributes
-    ----------
-    model_ : torch.nn.Module
-        The loaded model, in evaluation mode on ``device``.
-    n_features_ : int
-        Dimension of the embeddings.
-    model_sr_ : int
-        Sampling rate (Hz) the model expects.
-    n_features_out_ : int
-        Same as ``n_features_``.
-    skipped_ : list of dict
-        See :class:`BaseFeatures`.
-
-    Examples
-    --------
-    The two pretrained encoders of the toolkit are subclasses:
-
-    >>> from sklearn_mgc import EnCodecMAEFeatures, Wav2Vec2Features
-    >>> from sklearn_mgc.features import PretrainedFeatures
-    >>> [issubclass(c, PretrainedFeatures) for c in (EnCodecMAEFeatures, Wav2Vec2Features)]
-    [True, True]
-    """
-
-    _prefer = "threads"
-
-    def _target_sr(self):
-        return self.model_sr_
-
-    def _n_features(self):
-        return self.n_features_
-
-    def _chunking(self):  # pragma: no cover - abstract
-        """Return ``(chunk_samples, min_last_samples)`` at the model's rate."""
-        raise NotImplementedError
-
-    def _embed(self, batch):  # pragma: no cover - abstract
-        """Map a float32 tensor ``(b, n)`` of equal-length chunks to ``(b, frames, n_features)``."""
-        raise NotImplementedError
-
-    def _cache_params(self):
-        params = super()._cache_params()
-        model = params.get("model")
-        if isinstance(model, (str, os.PathLike)) and os.path.exists(model):
-            st = os.stat(model)
-            params["model"] = [os.path.abspath(os.fspath(model)), st.st_size, st.st_mtime_ns]
-        return params
-
-    def _check_params(self):
-        if not (isinstance(self.batch_size, numbers.Integral) and self.batch_size > 0):
-            raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}")
-
-    def _frames(self, y):
-        import torch
-
-        chunk, min_last = self._chunking()
-        n_full = y.shape[0] // chunk
-        rest = y[n_full * chunk :]
-        # filled in place, chunk batch by chunk batch: the frames are held once
-        out = np.empty((self._n_frames(y.shape[0]), self.n_features_), dtype=np.float32)
-        t = 0
-        with torch.inference_mode():
-            for start in range(0, n_full, self.batch_size):
-                stop = min(n_full, start + self.batch_size)
-                batch = torch.from_numpy(
-                    y[start * chunk : stop * chunk].reshape(stop - start, chunk)
-                )
-                emb = self._embed(batch.to(self.device)).float().cpu().numpy()
-                emb = emb.reshape(-1, emb.shape[-1])
-                out[t : t + emb.shape[0]] = emb
-                t += emb.shape[0]
-            if rest.shape[0] > min_last:
-                emb = self._embed(
-                    torch.from_numpy(np.ascontiguousarray(rest))[None].to(self.device)
-                )
-                emb = emb.float().cpu().numpy()[0]
-                out[t : t + emb.shape[0]] = emb
-                t += emb.shape[0]
-        if t != out.shape[0]:
-            raise RuntimeError(
-                f"{type(self).__name__}._n_frames announced {out.shape[0]} frames for "
-                f"{y.shape[0]} samples, the model gave {t}"
-            )
-        return out
-
-
-def _is_object_array(X):
-    return getattr(X, "dtype", None) is not None and X.dtype == object
 
 
 class _NoProgress:

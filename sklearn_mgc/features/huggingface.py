@@ -7,21 +7,18 @@ encoder whose input is the raw waveform and whose front end is a strided convolu
 data2vec-audio, UniSpeech(-SAT), SEW.
 """
 
-import numbers
 import os
-import re
 import sys
 import tempfile
-import uuid
+from numbers import Real
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
-from ._base import PretrainedFeatures
+from .._io import atomic_write, is_local_path
+from ._pretrained import PretrainedFeatures
 
 __all__ = ["Wav2Vec2Features"]
-
-# "namespace/name" or "name": what the Hugging Face hub accepts as a repository id.
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?$")
 
 _HOW_TO_PROVIDE = (
     "To use a model without the network, download it once where the hub is reachable "
@@ -30,15 +27,6 @@ _HOW_TO_PROVIDE = (
     "is used, or save it to a directory (``model.save_pretrained(d)`` and "
     "``feature_extractor.save_pretrained(d)``) and pass that directory as model=d."
 )
-
-
-def _is_local(name):
-    """Whether ``name`` designates a local directory rather than a hub repository id."""
-    if isinstance(name, os.PathLike):
-        return True
-    if os.path.isdir(os.path.expanduser(name)):
-        return True
-    return not _HUB_ID.match(name) or name.startswith((".", "~"))
 
 
 def _conv_out_length(n, kernel, stride):
@@ -113,6 +101,11 @@ class Wav2Vec2Features(PretrainedFeatures):
         Sampling rate the model works at (the feature extractor's ``sampling_rate``).
     n_features_out_ : int
         Number of output features (equal to ``n_features_``).
+    layers_ : list of int
+        The entries of ``hidden_states`` that ``layer`` designates, as non-negative indices
+        (their mean is returned).
+    skipped_ : list of dict
+        Clips left out by the last ``transform`` (``on_error="skip"``).
 
     See Also
     --------
@@ -149,7 +142,10 @@ class Wav2Vec2Features(PretrainedFeatures):
     (3, 200, 32)
     """
 
-    _prefer = "threads"
+    _parameter_constraints: dict = {
+        **PretrainedFeatures._parameter_constraints,
+        "chunk_duration": [Interval(Real, 0, None, closed="neither"), None],
+    }
 
     def __init__(
         self,
@@ -186,12 +182,8 @@ class Wav2Vec2Features(PretrainedFeatures):
         from transformers import AutoFeatureExtractor, AutoModel
 
         name = self.model
-        if not isinstance(name, (str, os.PathLike)):
-            raise TypeError(
-                "model must be a Hugging Face model id or a local directory (str or "
-                f"os.PathLike), got {type(name).__name__}: {name!r}."
-            )
-        if _is_local(name):
+        local = is_local_path(name)
+        if local:
             path = os.path.expanduser(os.fspath(name))
             if not os.path.isdir(path):
                 raise OSError(
@@ -209,7 +201,7 @@ class Wav2Vec2Features(PretrainedFeatures):
         except Exception as exc:  # transformers raises OSError, ValueError, KeyError, ...
             where = (
                 f"the local directory {source!r}"
-                if _is_local(name)
+                if local
                 else f"the Hugging Face hub model {source!r}"
             )
             raise OSError(
@@ -218,27 +210,9 @@ class Wav2Vec2Features(PretrainedFeatures):
             ) from exc
         return feature_extractor, model
 
-    def _check_params(self):
-        super()._check_params()
-        layers = self.layer if isinstance(self.layer, (list, tuple)) else [self.layer]
-        if len(layers) == 0 or not all(
-            isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in layers
-        ):
-            raise ValueError(
-                f"layer must be an int or a non-empty list of ints, got {self.layer!r}"
-            )
-        if self.chunk_duration is not None and not (
-            isinstance(self.chunk_duration, numbers.Real) and self.chunk_duration > 0
-        ):
-            raise ValueError(
-                "chunk_duration must be a positive number of seconds or None, "
-                f"got {self.chunk_duration!r}"
-            )
-
     def _fit_model(self):
         import torch
 
-        layers = self.layer if isinstance(self.layer, (list, tuple)) else [self.layer]
         feature_extractor, model = self._load_pretrained()
         config = model.config
         input_names = getattr(feature_extractor, "model_input_names", None) or []
@@ -254,20 +228,15 @@ class Wav2Vec2Features(PretrainedFeatures):
                 "its feature extractor must produce 'input_values' and its config must have "
                 "conv_kernel and conv_stride."
             )
-        n_hidden = config.num_hidden_layers + 1  # hidden_states holds the input + every layer
-        for i in layers:
-            if not -n_hidden <= i < n_hidden:
-                raise ValueError(
-                    f"layer={self.layer!r} is out of range for model={self.model!r}, whose "
-                    f"hidden_states has {n_hidden} entries (layers {-n_hidden} to {n_hidden - 1})."
-                )
+        # hidden_states holds the input of the first layer, then the output of every layer
+        layers = self._resolve_layers(config.num_hidden_layers + 1, "hidden_states entries")
 
         model = model.to(device=self.device, dtype=torch.float32).eval()
         self.feature_extractor_ = feature_extractor
         self.model_ = model
         self.n_features_ = int(config.hidden_size)
         self.model_sr_ = int(feature_extractor.sampling_rate)
-        self._layers = [int(i) % n_hidden for i in layers]
+        self.layers_ = layers
 
     # ------------------------------------------------------------- frame maths
     def _conv_frames(self, n_samples):
@@ -320,15 +289,16 @@ class Wav2Vec2Features(PretrainedFeatures):
         ]
         return torch.as_tensor(np.asarray(values, dtype=np.float32), device=batch.device)
 
-    def _embed(self, batch):
+    def _embed(self, batch, lengths):
+        # every chunk is normalised and encoded on its own: the clip's length plays no part
         import torch
 
         values = self._normalize(batch)
         out = self.model_(values, output_hidden_states=True, return_dict=True)
         states = out.hidden_states
-        if len(self._layers) == 1:
-            return states[self._layers[0]]
-        return torch.stack([states[i] for i in self._layers]).mean(dim=0)
+        if len(self.layers_) == 1:
+            return states[self.layers_[0]]
+        return torch.stack([states[i] for i in self.layers_]).mean(dim=0)
 
     # ----------------------------------------------------------------- pickling
     def __getstate__(self):
@@ -408,22 +378,16 @@ def _save_tiny_model(directory, *, kind="wav2vec2", seed=0, sampling_rate=16000)
     from transformers import AutoModel, Wav2Vec2FeatureExtractor
 
     directory = os.fspath(directory)
-    parent = os.path.dirname(os.path.abspath(directory))
-    os.makedirs(parent, exist_ok=True)
-    tmp = os.path.join(parent, f".{os.path.basename(directory)}.{uuid.uuid4().hex}")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = AutoModel.from_config(_tiny_config(kind))
-    model.save_pretrained(tmp)
-    Wav2Vec2FeatureExtractor(
-        sampling_rate=sampling_rate, do_normalize=True, return_attention_mask=False
-    ).save_pretrained(tmp)
     try:
-        os.replace(tmp, directory)
+        with atomic_write(directory, directory=True) as tmp:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                model = AutoModel.from_config(_tiny_config(kind))
+            model.save_pretrained(tmp)
+            Wav2Vec2FeatureExtractor(
+                sampling_rate=sampling_rate, do_normalize=True, return_attention_mask=False
+            ).save_pretrained(tmp)
     except OSError:  # directory exists already (another process won the race)
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
         if not os.path.isfile(os.path.join(directory, "preprocessor_config.json")):
             raise
     return directory

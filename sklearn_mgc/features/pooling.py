@@ -38,6 +38,8 @@ class TemporalMean(TransformerMixin, BaseEstimator):
     array([0.5, 0.5, 0.5], dtype=float32)
     """
 
+    _parameter_constraints: dict = {"ignore_padding": ["boolean"]}
+
     def __init__(self, *, ignore_padding=True):
         self.ignore_padding = ignore_padding
 
@@ -69,6 +71,7 @@ class TemporalMean(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
+        self._validate_params()
         self._as_3d(X, reset=True)
         return self
 

@@ -6,10 +6,11 @@ are centred (librosa's ``center=True``), so a waveform of ``n`` samples gives
 ``1 + n // hop_length`` frames.
 """
 
-import numbers
+from numbers import Integral, Real
 
 import librosa
 import numpy as np
+from sklearn.utils._param_validation import Interval, Options
 
 from ..audio import AudioError
 from ._base import BaseFeatures
@@ -17,8 +18,17 @@ from ._base import BaseFeatures
 __all__ = ["MelFeatures", "MFCCFeatures", "CQTFeatures", "SpectrumFeatures"]
 
 
+_POSITIVE = Interval(Real, 0, None, closed="neither")
+_POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+
+
 class _SpectralFeatures(BaseFeatures):
     """Frame arithmetic shared by the librosa representations."""
+
+    _parameter_constraints: dict = {
+        **BaseFeatures._parameter_constraints,
+        "hop_ms": [_POSITIVE],
+    }
 
     @classmethod
     def get_test_params(cls):
@@ -39,31 +49,35 @@ class _SpectralFeatures(BaseFeatures):
         return max(1, int(round(self.win_ms * self.sr / 1000)))
 
     def _fft_size(self):
-        """FFT size: ``n_fft``, or the next power of two of the window."""
+        """FFT size: ``n_fft``, or the next power of two of the window (mel, MFCC)."""
         if self.n_fft is not None:
             return int(self.n_fft)
         return int(2 ** np.ceil(np.log2(self._win_length())))
 
-    def _check_params(self):
-        for name in ("hop_ms", "win_ms"):
-            value = getattr(self, name, 1.0)
-            if not (isinstance(value, numbers.Real) and value > 0):
-                raise ValueError(f"{name} must be a positive number of milliseconds, got {value!r}")
-        if not hasattr(self, "n_fft"):
-            return
-        n_fft = self.n_fft
-        if n_fft is None and not hasattr(self, "win_ms"):
-            raise ValueError("n_fft must be a positive integer, got None")
-        if n_fft is not None and not (isinstance(n_fft, numbers.Integral) and n_fft > 0):
-            raise ValueError(f"n_fft must be a positive integer or None, got {n_fft!r}")
-        if hasattr(self, "win_ms") and self._win_length() > self._fft_size():
-            raise ValueError(
-                f"the window ({self.win_ms} ms = {self._win_length()} samples) is longer than "
-                f"n_fft={self._fft_size()}"
-            )
-
     def _n_frames(self, n_samples):
         return 1 + n_samples // self._hop_length()
+
+
+class _MelFamily(_SpectralFeatures):
+    """The mel filterbank representations (log-mel, MFCC): window, FFT size and band edges."""
+
+    _parameter_constraints: dict = {
+        **_SpectralFeatures._parameter_constraints,
+        "n_mels": [_POSITIVE_INT],
+        "win_ms": [_POSITIVE],
+        "n_fft": [_POSITIVE_INT, None],
+        "fmin": [Interval(Real, 0, None, closed="left")],
+        "fmax": [_POSITIVE, None],
+    }
+
+    def _check_params(self):
+        if self._win_length() > self._fft_size():
+            raise ValueError(
+                f"the window (win_ms={self.win_ms} ms = {self._win_length()} samples) is longer "
+                f"than n_fft={self._fft_size()}"
+            )
+        if self.fmax is not None and self.fmax <= self.fmin:
+            raise ValueError(f"fmax={self.fmax} must be above fmin={self.fmin} (Hz)")
 
     def _mel_kwargs(self):
         return dict(
@@ -77,7 +91,7 @@ class _SpectralFeatures(BaseFeatures):
         )
 
 
-class MelFeatures(_SpectralFeatures):
+class MelFeatures(_MelFamily):
     """Log-mel spectrogram (80 bands by default), in decibels.
 
     Each frame is ``10 * log10(max(S, 1e-10))`` of the mel power spectrogram, an absolute scale
@@ -164,7 +178,7 @@ class MelFeatures(_SpectralFeatures):
         return librosa.power_to_db(S, ref=1.0, amin=1e-10, top_db=None).T
 
 
-class MFCCFeatures(_SpectralFeatures):
+class MFCCFeatures(_MelFamily):
     """MFCCs with their deltas: 60 = 20 MFCC + delta + delta-delta by default.
 
     Parameters
@@ -205,6 +219,12 @@ class MFCCFeatures(_SpectralFeatures):
     """
 
     _feature_prefix = "mfcc"
+    _parameter_constraints: dict = {
+        **_MelFamily._parameter_constraints,
+        "n_mfcc": [_POSITIVE_INT],
+        "delta_order": [Options(Integral, {0, 1, 2})],
+        "delta_width": [Interval(Integral, 3, None, closed="left")],
+    }
 
     def __init__(
         self,
@@ -245,14 +265,8 @@ class MFCCFeatures(_SpectralFeatures):
 
     def _check_params(self):
         super()._check_params()
-        if self.delta_order not in (0, 1, 2):
-            raise ValueError(f"delta_order must be 0, 1 or 2, got {self.delta_order!r}")
-        if not (
-            isinstance(self.delta_width, numbers.Integral)
-            and self.delta_width >= 3
-            and self.delta_width % 2
-        ):
-            raise ValueError(f"delta_width must be an odd integer >= 3, got {self.delta_width!r}")
+        if self.delta_width % 2 == 0:
+            raise ValueError(f"delta_width must be odd, got {self.delta_width!r}")
 
     def _n_features(self):
         return self.n_mfcc * (1 + self.delta_order)
@@ -307,6 +321,12 @@ class CQTFeatures(_SpectralFeatures):
     """
 
     _feature_prefix = "cqt"
+    _parameter_constraints: dict = {
+        **_SpectralFeatures._parameter_constraints,
+        "n_bins": [_POSITIVE_INT],
+        "bins_per_octave": [_POSITIVE_INT],
+        "fmin": [_POSITIVE, None],
+    }
 
     def __init__(
         self,
@@ -336,7 +356,6 @@ class CQTFeatures(_SpectralFeatures):
         self.on_error = on_error
 
     def _check_params(self):
-        super()._check_params()
         fmin = librosa.note_to_hz("C1") if self.fmin is None else self.fmin
         top = fmin * 2 ** ((self.n_bins - 1) / self.bins_per_octave)
         if top >= self.sr / 2:
@@ -403,6 +422,11 @@ class SpectrumFeatures(_SpectralFeatures):
     """
 
     _feature_prefix = "spectrum"
+    _parameter_constraints: dict = {
+        **_SpectralFeatures._parameter_constraints,
+        "n_fft": [_POSITIVE_INT],
+        "log": ["boolean"],
+    }
 
     def __init__(
         self,

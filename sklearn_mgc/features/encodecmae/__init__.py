@@ -7,29 +7,22 @@ re-implements its inference path in plain PyTorch:
 
 * :mod:`.fbank`: the Kaldi-compatible log-mel filterbank (mel front ends);
 * :mod:`.seanet`: EnCodec's 24 kHz SEANet encoder (EnCodec front ends);
-* :mod:`.model`: the transformer encoder, a small gin reader and checkpoint loading;
+* :mod:`.transformer`: the encoder (front ends, ResiDual transformer);
+* :mod:`.gin`: a small reader of the checkpoints' gin configurations;
+* :mod:`.model`: building the encoder from a checkpoint, and tiny random checkpoints;
 * :mod:`.hub`: checkpoint names on the Hugging Face hub, or local files.
 """
 
-import numbers
 import os
 import tempfile
-import threading
 
-from .._base import PretrainedFeatures
+from ..._io import atomic_write
+from .._pretrained import PretrainedFeatures
 
 __all__ = ["EnCodecMAEFeatures"]
 
 #: a last chunk this short or shorter (in samples) is dropped, as the authors do
 _MIN_LAST = 2048
-#: per-thread length of the clip being embedded (threads share the estimator with n_jobs)
-_CLIP = threading.local()
-
-
-def _layers_tuple(layer):
-    if isinstance(layer, numbers.Integral) and not isinstance(layer, bool):
-        return (int(layer),)
-    return tuple(int(x) for x in layer)
 
 
 class EnCodecMAEFeatures(PretrainedFeatures):
@@ -92,7 +85,8 @@ class EnCodecMAEFeatures(PretrainedFeatures):
     model_sr_ : int
         Sampling rate of the model (24000).
     layers_ : list of int
-        The layers averaged, as non-negative indices.
+        The transformer layers ``layer`` designates, as non-negative indices (their outputs
+        are averaged).
     chunk_samples_ : int
         Chunk length in samples at ``model_sr_`` (96,000: 4 s).
     skipped_ : list of dict
@@ -173,32 +167,16 @@ class EnCodecMAEFeatures(PretrainedFeatures):
         return {"model": _tiny_checkpoint_path(), "sr": 10, "duration": 1.0, "batch_size": 2}
 
     # ------------------------------------------------------------------- hooks
-    def _check_params(self):
-        super()._check_params()
-        layer = self.layer
-        ok = isinstance(layer, numbers.Integral) and not isinstance(layer, bool)
-        if not ok and isinstance(layer, (list, tuple)) and len(layer) > 0:
-            ok = all(isinstance(x, numbers.Integral) and not isinstance(x, bool) for x in layer)
-        if not ok:
-            raise ValueError(f"layer must be an int or a non-empty list of ints, got {layer!r}")
-        if not isinstance(self.model, (str, os.PathLike)):
-            raise TypeError(
-                f"model must be a checkpoint name or a path to a .pt file, got {self.model!r}"
-            )
-
     def _fit_model(self):
         import torch
 
         from .hub import load_checkpoint, resolve_checkpoint
         from .model import build_from_checkpoint
 
-        try:
-            device = torch.device(self.device)
-        except (RuntimeError, TypeError) as exc:
-            raise ValueError(f"device={self.device!r} is not a torch device: {exc}") from None
+        device = torch.device(self.device)  # a valid one: see PretrainedFeatures._check_params
         path = resolve_checkpoint(self.model)
         model, info = build_from_checkpoint(load_checkpoint(path), name=os.fspath(self.model))
-        self.layers_ = model.resolve_layers(_layers_tuple(self.layer))
+        self.layers_ = self._resolve_layers(len(model.layers), "transformer layers")
         self.model_ = model.to(device).eval()
         self.checkpoint_path_ = path
         self.front_end_ = info["front_end"]
@@ -209,18 +187,13 @@ class EnCodecMAEFeatures(PretrainedFeatures):
     def _chunking(self):
         return self.chunk_samples_, _MIN_LAST
 
-    def _frames(self, y):
+    def _embed(self, batch, lengths):
         # The authors' padding mask uses min(clip length, chunk length) for every chunk: a
         # partial last frame is masked only when the whole clip is shorter than a chunk.
-        _CLIP.n_samples = y.shape[0]
-        try:
-            return super()._frames(y)
-        finally:
-            del _CLIP.n_samples
-
-    def _embed(self, batch):
-        n_clip = getattr(_CLIP, "n_samples", batch.shape[-1])
-        acts = self.model_(batch, self.layers_, n_valid=min(n_clip, self.chunk_samples_))
+        n_valid = [min(int(n), self.chunk_samples_) for n in lengths]
+        if len(set(n_valid)) == 1:
+            n_valid = n_valid[0]
+        acts = self.model_(batch, self.layers_, n_valid=n_valid)
         if len(acts) == 1:
             return acts[0]
         return sum(acts) / len(acts)
@@ -246,7 +219,6 @@ def _tiny_checkpoint_path():
         ckpt = make_checkpoint(
             front_end="mel", dim=16, num_layers=2, n_heads=2, ff_dim=32, num_mel_bins=32, seed=0
         )
-        tmp = f"{path}.{os.getpid()}.tmp"
-        torch.save(ckpt, tmp)
-        os.replace(tmp, path)
+        with atomic_write(path) as tmp:
+            torch.save(ckpt, tmp)
     return path

@@ -2,15 +2,12 @@
 
 import os
 
+from ..._io import is_local_path
+
 __all__ = ["HUB_REPO", "resolve_checkpoint", "load_checkpoint"]
 
 #: Hugging Face repository of the published checkpoints (``<name>.pt``).
 HUB_REPO = "lpepino/encodecmae-v2"
-
-
-def _is_hub_name(text):
-    # hub names are bare, e.g. "mel256-ec-base_st"; "subdir/name" is also allowed on the hub
-    return not text.startswith((".", "/", "~")) and not os.path.isabs(text) and text.count("/") <= 1
 
 
 def resolve_checkpoint(model, *, cache_dir=None):
@@ -46,7 +43,7 @@ def resolve_checkpoint(model, *, cache_dir=None):
         raise FileNotFoundError(
             f"model={os.fspath(model)!r} is a folder; give the path of the .pt checkpoint file"
         )
-    if text.endswith((".pt", ".pth", ".ckpt")) or not _is_hub_name(text):
+    if is_local_path(model):
         raise FileNotFoundError(f"EnCodecMAE checkpoint file not found: model={os.fspath(model)!r}")
     filename = f"{text}.pt"
     try:

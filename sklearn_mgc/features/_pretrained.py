@@ -1,0 +1,181 @@
+"""The shared machinery of the pretrained neural encoders.
+
+:class:`PretrainedFeatures` adds to :class:`~sklearn_mgc.features.BaseFeatures` what neural
+encoders share: a model loaded in ``fit``, a device, the ``layer`` parameter (checked once,
+here, and resolved into the fitted ``layers_``), and chunked, batched inference whose memory
+does not grow with the length of the track.
+"""
+
+import os
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+
+from ._base import BaseFeatures
+
+__all__ = ["PretrainedFeatures"]
+
+
+def _is_int(value):
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+class PretrainedFeatures(BaseFeatures):
+    """Base class of the pretrained neural encoders (not used directly).
+
+    Adds to :class:`BaseFeatures` the model loaded in ``fit`` (into ``model_``), ``device`` and
+    ``batch_size``, and chunked inference: each clip is cut into independent chunks of a fixed
+    length, which go through the model ``batch_size`` at a time under
+    :func:`torch.inference_mode`, so memory is bounded by ``batch_size`` chunks whatever the
+    track's length. Subclasses implement ``_fit_model`` (setting ``model_``, ``n_features_``,
+    ``model_sr_`` and, with :meth:`_resolve_layers`, ``layers_``), ``_chunking``,
+    ``_embed(batch, lengths)`` and ``_n_frames``.
+
+    Parameters
+    ----------
+    model : str or os.PathLike
+        A pretrained model's name on the Hugging Face hub, or a local path; loaded in ``fit``.
+    layer : int or list of int
+        Which layer's output to return (a list is averaged); the meaning of the indices is the
+        subclass's. Negative indices count from the last layer.
+    device : str or torch.device
+        Torch device of the model, such as ``"cpu"`` or ``"cuda"``.
+    batch_size : int
+        Chunks per forward pass; memory grows with it, not with the track's length.
+    output, sr, duration, n_jobs, cache_dir, verbose, on_error
+        See :class:`BaseFeatures`. ``sr`` is the rate of in-memory waveforms, which are
+        resampled to the model's rate.
+
+    Attributes
+    ----------
+    model_ : torch.nn.Module
+        The loaded model, in evaluation mode on ``device``.
+    layers_ : list of int
+        The layers ``layer`` designates, as non-negative indices (their outputs are averaged).
+    n_features_ : int
+        Dimension of the embeddings.
+    model_sr_ : int
+        Sampling rate (Hz) the model expects.
+    n_features_out_ : int
+        Same as ``n_features_``.
+    skipped_ : list of dict
+        See :class:`BaseFeatures`.
+
+    Examples
+    --------
+    The two pretrained encoders of the toolkit are subclasses:
+
+    >>> from sklearn_mgc import EnCodecMAEFeatures, Wav2Vec2Features
+    >>> from sklearn_mgc.features import PretrainedFeatures
+    >>> [issubclass(c, PretrainedFeatures) for c in (EnCodecMAEFeatures, Wav2Vec2Features)]
+    [True, True]
+    """
+
+    _prefer = "threads"
+
+    _parameter_constraints: dict = {
+        **BaseFeatures._parameter_constraints,
+        "model": [str, os.PathLike],
+        "layer": [Integral, list, tuple],  # of ints, not empty: see _check_params
+        "device": "no_validation",  # a str or a torch.device: see _check_params
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def _target_sr(self):
+        return self.model_sr_
+
+    def _n_features(self):
+        return self.n_features_
+
+    def _chunking(self):  # pragma: no cover - abstract
+        """Return ``(chunk_samples, min_last_samples)`` at the model's rate."""
+        raise NotImplementedError
+
+    def _embed(self, batch, lengths):  # pragma: no cover - abstract
+        """Embed a batch of equal-length chunks.
+
+        Parameters
+        ----------
+        batch : torch.Tensor of shape (b, n), float32, on ``device``
+            Chunks of ``n`` samples at the model's rate.
+        lengths : list of int, of length b
+            Number of samples of the whole clip each chunk was cut from (at the model's rate,
+            after the crop to ``duration``), for encoders whose masking depends on it.
+
+        Returns
+        -------
+        frames : torch.Tensor of shape (b, n_frames, n_features)
+        """
+        raise NotImplementedError
+
+    def _check_params(self):
+        layer = self.layer
+        layers = list(layer) if isinstance(layer, (list, tuple)) else [layer]
+        if not layers or not all(_is_int(i) for i in layers):
+            raise ValueError(f"layer must be an int or a non-empty list of ints, got {layer!r}")
+        import torch
+
+        try:
+            torch.device(self.device)
+        except (RuntimeError, TypeError) as exc:
+            raise ValueError(
+                f"device={self.device!r} is not a torch device, such as 'cpu' or 'cuda': {exc}"
+            ) from None
+
+    def _resolve_layers(self, n_layers, what):
+        """``layer`` as a list of indices in ``0 .. n_layers - 1`` (negative: from the end).
+
+        ``what`` names the model's layers in the error raised for an index out of range.
+        """
+        layers = list(self.layer) if isinstance(self.layer, (list, tuple)) else [self.layer]
+        for i in layers:
+            if not -n_layers <= i < n_layers:
+                raise ValueError(
+                    f"layer={self.layer!r} is out of range for model={self.model!r}, which has "
+                    f"{n_layers} {what} (layers {-n_layers} to {n_layers - 1})."
+                )
+        return [int(i) % n_layers for i in layers]
+
+    def _cache_params(self):
+        params = super()._cache_params()
+        model = params.get("model")
+        if isinstance(model, (str, os.PathLike)) and os.path.exists(model):
+            st = os.stat(model)
+            params["model"] = [os.path.abspath(os.fspath(model)), st.st_size, st.st_mtime_ns]
+        return params
+
+    def _embed_numpy(self, chunks, n_samples):
+        """Frames ``(b * frames, n_features)`` of chunks ``(b, n)`` of a clip of ``n_samples``."""
+        import torch
+
+        batch = torch.from_numpy(np.ascontiguousarray(chunks)).to(self.device)
+        emb = self._embed(batch, [n_samples] * batch.shape[0]).float().cpu().numpy()
+        return emb.reshape(-1, emb.shape[-1])
+
+    def _frames(self, y):
+        import torch
+
+        chunk, min_last = self._chunking()
+        n = y.shape[0]
+        n_full = n // chunk
+        rest = y[n_full * chunk :]
+        # filled in place, chunk batch by chunk batch: the frames are held once
+        out = np.empty((self._n_frames(n), self.n_features_), dtype=np.float32)
+        t = 0
+        with torch.inference_mode():
+            for start in range(0, n_full, self.batch_size):
+                stop = min(n_full, start + self.batch_size)
+                emb = self._embed_numpy(y[start * chunk : stop * chunk].reshape(-1, chunk), n)
+                out[t : t + emb.shape[0]] = emb
+                t += emb.shape[0]
+            if rest.shape[0] > min_last:
+                emb = self._embed_numpy(rest[None], n)
+                out[t : t + emb.shape[0]] = emb
+                t += emb.shape[0]
+        if t != out.shape[0]:
+            raise RuntimeError(
+                f"{type(self).__name__}._n_frames announced {out.shape[0]} frames for "
+                f"{n} samples, the model gave {t}"
+            )
+        return out
