@@ -404,6 +404,9 @@ def load_gtzan(
         If ``path`` does not exist or holds no audio file in a recognised layout.
     OSError
         If the fault-filtered lists must be downloaded and cannot be.
+    ValueError
+        If an argument is not of an accepted type or value (the message names it
+        and the accepted values).
 
     See Also
     --------

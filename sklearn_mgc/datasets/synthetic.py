@@ -304,6 +304,12 @@ def make_genre_clips(
     y : ndarray of shape (n_clips,), dtype object
         The genre name of every clip.
 
+    Raises
+    ------
+    ValueError
+        If an argument is out of its range (the message names it and the
+        accepted values), or ``genres`` names an unknown genre or one twice.
+
     Examples
     --------
     >>> from sklearn_mgc.datasets import make_genre_clips
