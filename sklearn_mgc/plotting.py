@@ -10,6 +10,7 @@ non-interactive backend (``MPLBACKEND=Agg``) on machines without a display.
 """
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -34,6 +35,62 @@ def _history_columns(history):
         if any(v is not None and not (isinstance(v, float) and np.isnan(v)) for v in values):
             out[key] = [np.nan if v is None else float(v) for v in values]
     return out
+
+
+def _history_of(estimator_or_history):
+    """``(columns, name)``: the per-epoch columns of a network, pipeline or history.
+
+    ``name`` is the network's class name, None when a history was given.
+    """
+    obj = estimator_or_history
+    name = None
+    if hasattr(obj, "steps"):  # a Pipeline: its last step
+        obj = obj.steps[-1][1]
+    if hasattr(obj, "history_"):
+        name = type(obj).__name__
+        obj = obj.history_
+    elif hasattr(obj, "fit") and hasattr(obj, "get_params"):
+        raise ValueError(
+            f"{type(obj).__name__} has no learning history: pass a fitted network of "
+            "sklearn_mgc.networks (it records history_), or its history."
+        )
+    return _history_columns(obj), name
+
+
+def _draw_curve_panel(ax, cols, epochs, n_epochs, kind, label):
+    """One panel of the learning curves: the ``kind`` (loss or acc) of both splits."""
+    drawn = False
+    for split, style in (("train", "-o"), ("valid", "--s")):
+        values = cols.get(f"{split}_{kind}")
+        if values is None:
+            continue
+        ax.plot(
+            epochs[: len(values)],
+            values,
+            style,
+            markersize=3,
+            label="training" if split == "train" else "validation",
+        )
+        drawn = True
+    ax.set_xlabel("Epoch")
+    ax.set_ylabel(label)
+    ax.set_title("Loss" if kind == "loss" else "Accuracy")
+    ax.grid(True, alpha=0.3)
+    if kind == "acc":
+        ax.set_ylim(-0.02, 1.02)
+    if drawn:
+        ax.legend()
+    else:
+        ax.text(
+            0.5,
+            0.5,
+            f"no {label.lower()} recorded",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
+    if n_epochs < 12:
+        ax.set_xticks(epochs[:n_epochs])
 
 
 def plot_learning_curves(estimator_or_history, *, title=None, fig=None):
@@ -71,19 +128,7 @@ def plot_learning_curves(estimator_or_history, *, title=None, fig=None):
     >>> [ax.get_ylabel() for ax in fig.axes]
     ['Cross-entropy loss', 'Accuracy']
     """
-    obj = estimator_or_history
-    name = None
-    if hasattr(obj, "steps"):  # a Pipeline: its last step
-        obj = obj.steps[-1][1]
-    if hasattr(obj, "history_"):
-        name = type(obj).__name__
-        obj = obj.history_
-    elif hasattr(obj, "fit") and hasattr(obj, "get_params"):
-        raise ValueError(
-            f"{type(obj).__name__} has no learning history: pass a fitted network of "
-            "sklearn_mgc.networks (it records history_), or its history."
-        )
-    cols = _history_columns(obj)
+    cols, name = _history_of(estimator_or_history)
     n_epochs = max((len(v) for v in cols.values()), default=0)
     if n_epochs == 0:
         raise ValueError("the history is empty: the network must be fitted for at least one epoch")
@@ -95,43 +140,34 @@ def plot_learning_curves(estimator_or_history, *, title=None, fig=None):
     else:
         fig.clear()
     ax_loss, ax_acc = fig.subplots(1, 2)
-    for ax, kind, label in ((ax_loss, "loss", "Cross-entropy loss"), (ax_acc, "acc", "Accuracy")):
-        drawn = False
-        for split, style in (("train", "-o"), ("valid", "--s")):
-            values = cols.get(f"{split}_{kind}")
-            if values is None:
-                continue
-            ax.plot(
-                epochs[: len(values)],
-                values,
-                style,
-                markersize=3,
-                label="training" if split == "train" else "validation",
-            )
-            drawn = True
-        ax.set_xlabel("Epoch")
-        ax.set_ylabel(label)
-        ax.set_title("Loss" if kind == "loss" else "Accuracy")
-        ax.grid(True, alpha=0.3)
-        if kind == "acc":
-            ax.set_ylim(-0.02, 1.02)
-        if drawn:
-            ax.legend()
-        else:
-            ax.text(
-                0.5,
-                0.5,
-                f"no {label.lower()} recorded",
-                ha="center",
-                va="center",
-                transform=ax.transAxes,
-            )
-        if n_epochs < 12:
-            ax.set_xticks(epochs[:n_epochs])
+    _draw_curve_panel(ax_loss, cols, epochs, n_epochs, "loss", "Cross-entropy loss")
+    _draw_curve_panel(ax_acc, cols, epochs, n_epochs, "acc", "Accuracy")
     if title is None:
         title = "Learning curves" + (f" of {name}" if name else "")
     fig.suptitle(title)
     return fig
+
+
+def _annotate_cells(ax, cm, normalize):
+    """Write every cell's value (a share or a count) in it, white on dark cells."""
+    n = cm.shape[0]
+    threshold = (1 if normalize else cm.max()) / 2
+    fontsize = 10 if n <= 10 else 8 if n <= 16 else 6
+    for i in range(n):
+        for j in range(n):
+            value = cm[i, j]
+            text = f"{value:.2f}" if normalize else f"{int(value)}"
+            if normalize and value == 0:
+                text = "0"
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+                color="white" if value > threshold else "black",
+            )
 
 
 def plot_confusion_matrix(
@@ -209,28 +245,84 @@ def plot_confusion_matrix(
     ax.set_yticks(range(n), names)
     ax.set_xlabel("Predicted genre")
     ax.set_ylabel("True genre")
-    threshold = (1 if normalize else cm.max()) / 2
-    fontsize = 10 if n <= 10 else 8 if n <= 16 else 6
-    for i in range(n):
-        for j in range(n):
-            value = cm[i, j]
-            text = f"{value:.2f}" if normalize else f"{int(value)}"
-            if normalize and value == 0:
-                text = "0"
-            ax.text(
-                j,
-                i,
-                text,
-                ha="center",
-                va="center",
-                fontsize=fontsize,
-                color="white" if value > threshold else "black",
-            )
+    _annotate_cells(ax, cm, normalize)
     if title is None:
         accuracy = float(np.mean(y_true == y_pred)) if len(y_true) else float("nan")
         title = f"Confusion matrix (accuracy {accuracy:.1%}, {len(y_true)} clips)"
     ax.set_title(title)
     return ax
+
+
+def _clip_vectors(X, y, n_neighbors):
+    """Check the inputs of :func:`plot_umap`; a 3-D ``X`` is averaged over its real frames."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    if X.ndim == 3:
+        real = np.any(X != 0, axis=2)
+        X = (X * real[..., None]).sum(axis=1) / np.maximum(real.sum(axis=1), 1)[:, None]
+    if X.ndim != 2:
+        raise ValueError(
+            f"X must be 2-D (n_clips, n_features) or 3-D sequences, got shape {X.shape}"
+        )
+    if y.ndim != 1 or len(y) != len(X):
+        raise ValueError(
+            f"y must be 1-D with one genre per clip: X has {len(X)} clips, y has shape {y.shape}"
+        )
+    if len(X) < 3:
+        raise ValueError(f"a UMAP projection needs at least 3 clips, got {len(X)}")
+    if not np.isfinite(X).all():
+        raise ValueError("X holds NaN or infinite values")
+    if not (isinstance(n_neighbors, numbers.Integral) and n_neighbors >= 2):
+        raise ValueError(f"n_neighbors must be an integer >= 2, got {n_neighbors!r}")
+    return X, y
+
+
+def _umap_embedding(X, *, n_neighbors, min_dist, metric, random_state):
+    """The 2-D UMAP embedding of the rows of ``X``, without umap's routine warnings."""
+    n = len(X)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*n_jobs value.*")
+        warnings.filterwarnings("ignore", category=UserWarning, module="umap")
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        import umap
+
+        reducer = umap.UMAP(
+            n_components=2,
+            n_neighbors=int(min(n_neighbors, n - 1)),
+            min_dist=min_dist,
+            metric=metric,
+            random_state=random_state,
+            init="spectral" if n > 10 else "random",
+        )
+        return reducer.fit_transform(X)
+
+
+def _scatter_genres(ax, emb, y):
+    """One colour and marker per genre, with a legend on the right."""
+    plt = _pyplot()
+    genres = np.unique(y.astype(object))
+    cmap = plt.get_cmap("tab10" if len(genres) <= 10 else "tab20")
+    markers = "osD^vP*Xhp<>"
+    for i, genre in enumerate(genres):
+        mask = y.astype(object) == genre
+        ax.scatter(
+            emb[mask, 0],
+            emb[mask, 1],
+            s=28,
+            alpha=0.85,
+            color=cmap(i % cmap.N),
+            marker=markers[i % len(markers)],
+            label=str(genre),
+            edgecolors="none",
+        )
+    ax.legend(
+        title="Genre",
+        fontsize=9,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        markerscale=1.2,
+        frameon=False,
+    )
 
 
 def plot_umap(
@@ -288,76 +380,19 @@ def plot_umap(
     >>> ax.embedding_.shape  # doctest: +SKIP
     (20, 2)
     """
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y)
-    if X.ndim == 3:
-        real = np.any(X != 0, axis=2)
-        X = (X * real[..., None]).sum(axis=1) / np.maximum(real.sum(axis=1), 1)[:, None]
-    if X.ndim != 2:
-        raise ValueError(
-            f"X must be 2-D (n_clips, n_features) or 3-D sequences, got shape {X.shape}"
-        )
-    if y.ndim != 1 or len(y) != len(X):
-        raise ValueError(
-            f"y must be 1-D with one genre per clip: X has {len(X)} clips, y has shape {y.shape}"
-        )
+    X, y = _clip_vectors(X, y, n_neighbors)
     n = len(X)
-    if n < 3:
-        raise ValueError(f"a UMAP projection needs at least 3 clips, got {n}")
-    if not np.isfinite(X).all():
-        raise ValueError("X holds NaN or infinite values")
-    if not (isinstance(n_neighbors, numbers.Integral) and n_neighbors >= 2):
-        raise ValueError(f"n_neighbors must be an integer >= 2, got {n_neighbors!r}")
     if standardize:
         std = X.std(axis=0)
         X = (X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)
-
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*n_jobs value.*")
-        warnings.filterwarnings("ignore", category=UserWarning, module="umap")
-        warnings.filterwarnings("ignore", category=FutureWarning)
-        import umap
-
-        reducer = umap.UMAP(
-            n_components=2,
-            n_neighbors=int(min(n_neighbors, n - 1)),
-            min_dist=min_dist,
-            metric=metric,
-            random_state=random_state,
-            init="spectral" if n > 10 else "random",
-        )
-        emb = reducer.fit_transform(X)
-
-    plt = _pyplot()
+    emb = _umap_embedding(
+        X, n_neighbors=n_neighbors, min_dist=min_dist, metric=metric, random_state=random_state
+    )
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 6), layout="constrained")
-    genres = np.unique(y.astype(object))
-    cmap = plt.get_cmap("tab10" if len(genres) <= 10 else "tab20")
-    markers = "osD^vP*Xhp<>"
-    for i, genre in enumerate(genres):
-        mask = y.astype(object) == genre
-        ax.scatter(
-            emb[mask, 0],
-            emb[mask, 1],
-            s=28,
-            alpha=0.85,
-            color=cmap(i % cmap.N),
-            marker=markers[i % len(markers)],
-            label=str(genre),
-            edgecolors="none",
-        )
+        _, ax = _pyplot().subplots(figsize=(8, 6), layout="constrained")
+    _scatter_genres(ax, emb, y)
     ax.set_xlabel("UMAP 1")
     ax.set_ylabel("UMAP 2")
-    ax.legend(
-        title="Genre",
-        fontsize=9,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        markerscale=1.2,
-        frameon=False,
-    )
     ax.set_title(title if title is not None else f"UMAP projection of {n} clips")
     ax.embedding_ = emb
     return ax

@@ -84,6 +84,12 @@ def test_make_genre_clips_genres_and_shuffle():
         (dict(genres=1), "genres"),
         (dict(genres=["jazz", "polka"]), "genres"),
         (dict(genres="jazz"), "genres"),
+        (dict(n_clips_per_genre=True), "n_clips_per_genre"),
+        (dict(duration=float("inf")), "duration"),
+        (dict(shuffle="yes"), "shuffle"),
+        (dict(random_state=-1), "random_state"),
+        (dict(genres=[]), "genres"),
+        (dict(genres=["jazz", "jazz"]), "genres"),
     ],
 )
 def test_make_genre_clips_bad_arguments(kwargs, match):
@@ -205,6 +211,24 @@ def test_load_gtzan_bad_split(tmp_path):
         load_gtzan(tmp_path, split="artist")
 
 
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(split="artist"), "'split' parameter .*'fault-filtered'"),
+        (dict(check_files="no"), "'check_files' parameter"),
+        (dict(splits_dir=3), "'splits_dir' parameter"),
+        (dict(data_home=3.0), "'data_home' parameter"),
+        (dict(download_if_missing=None), "'download_if_missing' parameter"),
+    ],
+)
+def test_load_gtzan_bad_arguments_are_named(tmp_path, kwargs, match):
+    _write_tree(tmp_path, n=1)
+    with pytest.raises(ValueError, match=match):
+        load_gtzan(tmp_path, **kwargs)
+    with pytest.raises(ValueError, match="'path' parameter"):
+        load_gtzan(3)
+
+
 def test_load_gtzan_mini(gtzan_mini):
     data = load_gtzan(gtzan_mini)
     assert len(data.filenames) == 60
@@ -279,7 +303,8 @@ class _Response(io.BytesIO):
         self.close()
 
 
-def test_fault_filtered_download_and_cache(tmp_path, monkeypatch):
+def test_fault_filtered_download_and_cache(tmp_path, monkeypatch, caplog):
+    caplog.set_level("INFO", logger="sklearn_mgc.datasets")
     _write_tree(tmp_path / "gtzan" / "genres", genres=("blues", "jazz"), n=3, ext="au")
     urls = []
 
@@ -295,6 +320,9 @@ def test_fault_filtered_download_and_cache(tmp_path, monkeypatch):
         data = load_gtzan(tmp_path / "gtzan", split="fault-filtered", data_home=home)
     assert len(urls) == 3
     assert all("jordipons/sklearn-audio-transfer-learning" in u for u in urls)
+    assert any(
+        r.name == "sklearn_mgc.datasets" and "Downloading" in r.getMessage() for r in caplog.records
+    )
     cache = home / "gtzan_splits" / "fault-filtered"
     assert sorted(p.name for p in cache.iterdir()) == [
         "test_filtered.txt",
@@ -401,3 +429,52 @@ def test_train_valid_test_split_options():
     assert sorted(tr + va + te) == lst
     with pytest.raises(ValueError, match="at least one array"):
         train_valid_test_split()
+
+
+def test_train_valid_test_split_without_validation():
+    y = np.repeat(GTZAN_GENRES, 20).astype(object)
+    files = np.array([f"{g}.{i:05d}.wav" for g in GTZAN_GENRES for i in range(20)], dtype=object)
+    f_tr, f_va, f_te, y_tr, y_va, y_te = train_valid_test_split(files, y, stratify=y)
+    for valid_size in (0, 0.0):
+        g_tr, g_va, g_te, z_tr, z_va, z_te = train_valid_test_split(
+            files, y, stratify=y, valid_size=valid_size
+        )
+        # the test part is the one of the study's split; train is all the rest
+        np.testing.assert_array_equal(g_te, f_te)
+        np.testing.assert_array_equal(z_te, y_te)
+        assert sorted(g_tr) == sorted(np.concatenate([f_tr, f_va]))
+        for f, t in zip(g_tr, z_tr):
+            assert f.startswith(t + ".")
+        # an empty validation part, of the inputs' type
+        assert isinstance(g_va, np.ndarray) and g_va.shape == (0,) and g_va.dtype == object
+        assert isinstance(z_va, np.ndarray) and z_va.shape == (0,)
+    # the study's call: indices of the clips, stratified by genre
+    idx = np.arange(len(y))
+    i_tr, i_va, i_te = train_valid_test_split(
+        idx, stratify=y, test_size=0.1, valid_size=0, random_state=28
+    )
+    np.testing.assert_array_equal(files[i_te], f_te)
+    assert len(i_va) == 0 and len(i_tr) + len(i_te) == len(y)
+    # lists and 2-D arrays keep their type and their other dimensions
+    tr, va, te = train_valid_test_split(list(range(20)), valid_size=0, random_state=0)
+    assert va == [] and sorted(tr + te) == list(range(20)) and len(te) == 2
+    X = np.arange(40).reshape(20, 2)
+    _, va, te = train_valid_test_split(X, valid_size=0, random_state=0)
+    assert va.shape == (0, 2)
+    np.testing.assert_array_equal(te, train_valid_test_split(X, random_state=0)[2])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(valid_size=-1), "'valid_size' parameter"),
+        (dict(valid_size=1.0), "'valid_size' parameter"),
+        (dict(test_size=0), "'test_size' parameter"),
+        (dict(test_size=1.5), "'test_size' parameter"),
+        (dict(shuffle="yes"), "'shuffle' parameter"),
+        (dict(random_state="a"), "'random_state' parameter"),
+    ],
+)
+def test_train_valid_test_split_bad_arguments_are_named(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        train_valid_test_split(list(range(20)), **kwargs)

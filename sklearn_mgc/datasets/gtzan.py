@@ -1,4 +1,4 @@
-"""The GTZAN music genre dataset: file listing, the fault-filtered split, the study's split.
+"""The GTZAN music genre dataset: file listing and the fault-filtered split.
 
 GTZAN (Tzanetakis & Cook, 2002) is not downloaded by this module: it carries no
 licence and its distribution is up to the user. :func:`load_gtzan` lists a copy
@@ -17,10 +17,12 @@ from urllib.error import URLError
 from urllib.request import urlopen
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import StrOptions, validate_params
 
-__all__ = ["get_data_home", "load_gtzan", "train_valid_test_split", "AUDIO_EXTENSIONS"]
+from .._io import atomic_write, get_logger
+
+__all__ = ["get_data_home", "load_gtzan", "AUDIO_EXTENSIONS"]
 
 #: File extensions (lower case, without the dot) that :func:`load_gtzan` lists.
 AUDIO_EXTENSIONS = ("wav", "au", "flac", "ogg", "mp3")
@@ -34,6 +36,11 @@ _FAULT_FILTERED_SOURCE = (
     "https://github.com/jordipons/sklearn-audio-transfer-learning/tree/master/data/index/GTZAN"
 )
 _CLIP_RE = re.compile(r"^(?P<genre>[A-Za-z0-9_-]+?)[._-]?(?P<number>\d+)$")
+# a warning raised in a helper of load_gtzan names the line of the caller of load_gtzan:
+# the helper, load_gtzan, the parameter check's wrapper (validate_params), the caller
+_HELPER_STACKLEVEL = 4
+
+logger = get_logger("sklearn_mgc.datasets")
 
 _DESCR = """\
 .. _gtzan_dataset:
@@ -217,6 +224,7 @@ def _fetch_fault_filtered(data_home, download_if_missing):
             "valid_filtered.txt and test_filtered.txt>."
         )
     cache.mkdir(parents=True, exist_ok=True)
+    logger.info("Downloading the fault-filtered GTZAN split lists into %s", cache)
     texts = {}
     for name in _SPLIT_NAMES:
         url = _FAULT_FILTERED_URL.format(name)
@@ -232,16 +240,96 @@ def _fetch_fault_filtered(data_home, download_if_missing):
                 f"or put them in {str(cache)!r}."
             ) from exc
     for name, text in texts.items():  # atomic writes: no half-written list is ever cached
-        target = cache / f"{name}_filtered.txt"
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
+        with atomic_write(cache / f"{name}_filtered.txt") as tmp:
+            tmp.write_text(text, encoding="utf-8")
     return _read_split_dir(cache)
 
 
 # --------------------------------------------------------------------------------------
 # Loader
 # --------------------------------------------------------------------------------------
+def _gtzan_root(path):
+    """The folder of ``path`` whose subfolders are the genres; a clear error if none."""
+    path = Path(os.fspath(path)).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"GTZAN folder {str(path)!r} does not exist.")
+    if not path.is_dir():
+        raise FileNotFoundError(f"GTZAN path {str(path)!r} is not a folder.")
+    root = _find_root(path)
+    if root is None:
+        raise FileNotFoundError(
+            f"No audio files found in {str(path)!r}: expected "
+            f"{str(path / 'genres_original')}/<genre>/<genre>.NNNNN.wav (Kaggle), "
+            f"{str(path / 'genres')}/<genre>/<genre>.NNNNN.au (original), or "
+            f"<genre>/<file> folders of {'/'.join(AUDIO_EXTENSIONS)} files."
+        )
+    return root
+
+
+def _list_clips(root):
+    """``(filenames, target)``: every audio file under ``root/<genre>/``, and its genre."""
+    filenames, target = [], []
+    for genre_dir in _subdirs(root):
+        for f in _audio_files(genre_dir):
+            filenames.append(str(f))
+            target.append(genre_dir.name)
+    return filenames, target
+
+
+def _drop_unreadable(filenames, target):
+    """Leave out the files that do not decode, with a warning: ``(filenames, target, skipped)``."""
+    reasons = [_check_file(f) for f in filenames]
+    skipped = [(f, r) for f, r in zip(filenames, reasons) if r is not None]
+    if skipped:
+        warnings.warn(
+            f"load_gtzan: {len(skipped)} unreadable audio file(s) left out: "
+            + "; ".join(f"{f} ({r})" for f, r in skipped),
+            UserWarning,
+            stacklevel=_HELPER_STACKLEVEL,
+        )
+    keep = [r is None for r in reasons]
+    filenames = [f for f, k in zip(filenames, keep) if k]
+    target = [t for t, k in zip(target, keep) if k]
+    return filenames, target, skipped
+
+
+def _select_split(filenames, target, lists, root):
+    """Keep the clips of the split ``lists``: ``(filenames, target, part of each clip)``.
+
+    Listed clips that are not among ``filenames`` are reported in a warning.
+    """
+    part_of = {key: name for name in _SPLIT_NAMES for key in lists[name]}
+    keys = [_clip_key(t, f) for f, t in zip(filenames, target)]
+    keep = [k in part_of for k in keys]
+    found = {k for k in keys if k in part_of}
+    missing = [
+        f"{g}.{n:05d}" for name in _SPLIT_NAMES for g, n in lists[name] if (g, n) not in found
+    ]
+    if missing:
+        shown = ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")
+        warnings.warn(
+            f"load_gtzan: {len(missing)} of the {len(part_of)} clips of the fault-filtered "
+            f"split are missing or unreadable in {str(root)!r}: {shown}",
+            UserWarning,
+            stacklevel=_HELPER_STACKLEVEL,
+        )
+    parts = np.array([part_of[k] for k, ok in zip(keys, keep) if ok], dtype=object)
+    filenames = [f for f, ok in zip(filenames, keep) if ok]
+    target = [t for t, ok in zip(target, keep) if ok]
+    return filenames, target, parts
+
+
+@validate_params(
+    {
+        "path": [str, os.PathLike],
+        "split": [None, StrOptions({"fault-filtered"})],
+        "splits_dir": [None, str, os.PathLike],
+        "data_home": [None, str, os.PathLike],
+        "check_files": ["boolean"],
+        "download_if_missing": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_gtzan(
     path, *, split=None, splits_dir=None, data_home=None, check_files=True, download_if_missing=True
 ):
@@ -316,6 +404,9 @@ def load_gtzan(
         If ``path`` does not exist or holds no audio file in a recognised layout.
     OSError
         If the fault-filtered lists must be downloaded and cannot be.
+    ValueError
+        If an argument is not of an accepted type or value (the message names it
+        and the accepted values).
 
     See Also
     --------
@@ -340,47 +431,11 @@ def load_gtzan(
     >>> list(data.target_names)
     ['jazz', 'rock']
     """
-    path = Path(os.fspath(path)).expanduser()
-    if not path.exists():
-        raise FileNotFoundError(f"GTZAN folder {str(path)!r} does not exist.")
-    if not path.is_dir():
-        raise FileNotFoundError(f"GTZAN path {str(path)!r} is not a folder.")
-    if split not in (None, "fault-filtered"):
-        raise ValueError(f"split must be None or 'fault-filtered', got {split!r}.")
-
-    root = _find_root(path)
-    if root is None:
-        raise FileNotFoundError(
-            f"No audio files found in {str(path)!r}: expected "
-            f"{str(path / 'genres_original')}/<genre>/<genre>.NNNNN.wav (Kaggle), "
-            f"{str(path / 'genres')}/<genre>/<genre>.NNNNN.au (original), or "
-            f"<genre>/<file> folders of {'/'.join(AUDIO_EXTENSIONS)} files."
-        )
-
-    filenames, target = [], []
-    for genre_dir in _subdirs(root):
-        for f in _audio_files(genre_dir):
-            filenames.append(str(f))
-            target.append(genre_dir.name)
-
+    root = _gtzan_root(path)
+    filenames, target = _list_clips(root)
     skipped = []
     if check_files:
-        keep = []
-        for f in filenames:
-            reason = _check_file(f)
-            keep.append(reason is None)
-            if reason is not None:
-                skipped.append((f, reason))
-        if skipped:
-            warnings.warn(
-                f"load_gtzan: {len(skipped)} unreadable audio file(s) left out: "
-                + "; ".join(f"{f} ({r})" for f, r in skipped),
-                UserWarning,
-                stacklevel=2,
-            )
-        filenames = [f for f, k in zip(filenames, keep) if k]
-        target = [t for t, k in zip(target, keep) if k]
-
+        filenames, target, skipped = _drop_unreadable(filenames, target)
     extra = {}
     if split == "fault-filtered":
         lists = (
@@ -388,25 +443,8 @@ def load_gtzan(
             if splits_dir is not None
             else _fetch_fault_filtered(data_home, download_if_missing)
         )
-        part_of = {key: name for name in _SPLIT_NAMES for key in lists[name]}
-        keys = [_clip_key(t, f) for f, t in zip(filenames, target)]
-        keep = [k in part_of for k in keys]
-        found = {k for k in keys if k in part_of}
-        missing = [
-            f"{g}.{n:05d}" for name in _SPLIT_NAMES for g, n in lists[name] if (g, n) not in found
-        ]
-        if missing:
-            shown = ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")
-            warnings.warn(
-                f"load_gtzan: {len(missing)} of the {len(part_of)} clips of the fault-filtered "
-                f"split are missing or unreadable in {str(root)!r}: {shown}",
-                UserWarning,
-                stacklevel=2,
-            )
-        extra["split"] = np.array([part_of[k] for k, ok in zip(keys, keep) if ok], dtype=object)
-        filenames = [f for f, ok in zip(filenames, keep) if ok]
-        target = [t for t, ok in zip(target, keep) if ok]
-
+        filenames, target, extra["split"] = _select_split(filenames, target, lists, root)
+    logger.debug("load_gtzan: %d clips of %d genres in %s", len(filenames), len(set(target)), root)
     return Bunch(
         filenames=np.array(filenames, dtype=object),
         target=np.array(target, dtype=object),
@@ -416,76 +454,3 @@ def load_gtzan(
         DESCR=_DESCR,
         **extra,
     )
-
-
-# --------------------------------------------------------------------------------------
-# The reference study's split
-# --------------------------------------------------------------------------------------
-def train_valid_test_split(
-    *arrays, stratify=None, test_size=0.1, valid_size=0.2, shuffle=True, random_state=28
-):
-    """Split arrays into train, validation and test subsets, as the reference study did.
-
-    The study held out a stratified 10 % of the clips for the final evaluation
-    (``test``), then split the rest 80/20 into ``train`` and ``valid``, both
-    times with :func:`sklearn.model_selection.train_test_split` and
-    ``random_state=28``. Pass ``stratify=y`` to reproduce it.
-
-    Parameters
-    ----------
-    *arrays : sequence of indexables with the same length
-        Lists, numpy arrays, scipy-sparse matrices or pandas dataframes.
-    stratify : array-like of shape (n_samples,), default=None
-        Class labels to stratify both splits by (the study: the genres).
-        ``None`` splits without stratification.
-    test_size : float or int, default=0.1
-        Fraction (float) or number (int) of all samples held out as test set.
-    valid_size : float or int, default=0.2
-        Fraction (float) or number (int) of the *remaining* samples used as
-        validation set.
-    shuffle : bool, default=True
-        Shuffle before splitting; must be True when stratifying.
-    random_state : int, RandomState instance or None, default=28
-        Seed of both splits; 28 is the study's.
-
-    Returns
-    -------
-    splitting : list of length 3 * len(arrays)
-        ``train``, ``valid`` and ``test`` of every input array in turn:
-        ``a_train, a_valid, a_test, b_train, b_valid, b_test, ...``.
-
-    See Also
-    --------
-    sklearn.model_selection.train_test_split : The two-way split this applies twice.
-    load_gtzan : With ``split="fault-filtered"``, the artist-filtered split of GTZAN.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_mgc.datasets import train_valid_test_split
-    >>> X = np.arange(200).reshape(100, 2)
-    >>> y = np.repeat(["jazz", "rock"], 50)
-    >>> X_tr, X_va, X_te, y_tr, y_va, y_te = train_valid_test_split(X, y, stratify=y)
-    >>> len(y_tr), len(y_va), len(y_te)
-    (72, 18, 10)
-    >>> int((y_te == "jazz").sum())
-    5
-    """
-    if not arrays:
-        raise ValueError("train_valid_test_split needs at least one array.")
-    if stratify is not None:
-        arrays = arrays + (stratify,)
-    first = train_test_split(
-        *arrays, test_size=test_size, shuffle=shuffle, stratify=stratify, random_state=random_state
-    )
-    rest, test = first[0::2], first[1::2]
-    strat_rest = rest[-1] if stratify is not None else None
-    second = train_test_split(
-        *rest, test_size=valid_size, shuffle=shuffle, stratify=strat_rest, random_state=random_state
-    )
-    train, valid = second[0::2], second[1::2]
-    n = len(arrays) - (stratify is not None)
-    out = []
-    for i in range(n):
-        out.extend([train[i], valid[i], test[i]])
-    return out

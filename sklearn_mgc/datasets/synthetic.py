@@ -11,438 +11,146 @@ no information about the genre.
 """
 
 import numbers
+from typing import NamedTuple
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, validate_params
+
+from ._recipes import _RECIPES
+from ._sounds import (
+    _drum_samples,
+    _harmonic_tone,
+    _midi_to_hz,
+    _note_track,
+    _random_walk,
+    _rms,
+    _scale_pitches,
+    _step_times,
+    _triad,
+)
 
 __all__ = ["make_genre_clips", "GENRES"]
-
-# --------------------------------------------------------------------------------------
-# Genre recipes
-# --------------------------------------------------------------------------------------
-_SCALES = {
-    "major": (0, 2, 4, 5, 7, 9, 11),
-    "minor": (0, 2, 3, 5, 7, 8, 10),
-    "dorian": (0, 2, 3, 5, 7, 9, 10),
-    "phrygian": (0, 1, 3, 5, 7, 8, 10),
-    "blues": (0, 3, 5, 6, 7, 10),
-    "pentatonic": (0, 2, 4, 7, 9),
-}
-
-# Drum patterns are one 4/4 bar on a 16-step grid: {instrument: (steps, probability)}.
-# "harmony" kinds: melody (one voice), chords (sustained triads), stabs (short chords),
-# power (distorted root + fifth + octave riff), comp (decaying 7th chords).
-_RECIPES = {
-    "blues": dict(
-        tempo=(70, 100),
-        swing8=0.66,
-        swing16=0.0,
-        drums={"kick": ((0, 8), 0.9), "snare": ((4, 12), 0.95), "hat": (range(0, 16, 2), 0.9)},
-        drum_gain=0.5,
-        bass=dict(steps=(0, 2, 4, 6, 8, 10, 12, 14), register=(36, 50), harmonics=4, slope=1.5),
-        harmony=dict(
-            kind="melody",
-            steps_per_note=(2, 4),
-            register=(55, 76),
-            scale="blues",
-            harmonics=12,
-            slope=1.1,
-            attack=0.01,
-            decay=0.6,
-            drive=2.5,
-        ),
-        noise=0.04,
-    ),
-    "classical": dict(
-        tempo=(60, 95),
-        swing8=0.5,
-        swing16=0.0,
-        drums={},
-        drum_gain=0.0,
-        bass=dict(steps=(0, 8), register=(36, 50), harmonics=8, slope=1.0, attack=0.08),
-        harmony=dict(
-            kind="chords",
-            steps_per_note=(8, 16),
-            register=(52, 72),
-            scale="major",
-            harmonics=16,
-            slope=1.0,
-            attack=0.12,
-            decay=4.0,
-            vibrato=0.006,
-            melody_register=(67, 86),
-        ),
-        noise=0.003,
-    ),
-    "disco": dict(
-        tempo=(112, 130),
-        swing8=0.5,
-        swing16=0.0,
-        drums={
-            "kick": ((0, 4, 8, 12), 1.0),
-            "snare": ((4, 12), 1.0),
-            "hat": (range(16), 0.8),
-            "open_hat": ((2, 6, 10, 14), 0.95),
-        },
-        drum_gain=0.7,
-        bass=dict(
-            steps=(0, 2, 4, 6, 8, 10, 12, 14),
-            register=(36, 48),
-            harmonics=8,
-            slope=0.9,
-            octave=True,
-        ),
-        harmony=dict(
-            kind="stabs",
-            steps=(2, 6, 10, 14),
-            register=(60, 76),
-            scale="major",
-            harmonics=10,
-            slope=0.8,
-            attack=0.005,
-            decay=0.15,
-        ),
-        noise=0.005,
-    ),
-    "hiphop": dict(
-        tempo=(80, 98),
-        swing8=0.5,
-        swing16=0.09,
-        drums={"kick808": ((0, 3, 7, 10), 0.8), "snare": ((4, 12), 1.0), "hat": (range(16), 0.85)},
-        drum_gain=1.0,
-        bass=None,
-        harmony=dict(
-            kind="melody",
-            steps_per_note=(4, 8),
-            register=(62, 82),
-            scale="minor",
-            harmonics=3,
-            slope=3.0,
-            attack=0.01,
-            decay=0.5,
-            rest=0.4,
-        ),
-        noise=0.015,
-        crackle=True,
-    ),
-    "jazz": dict(
-        tempo=(110, 180),
-        swing8=0.67,
-        swing16=0.0,
-        drums={
-            "ride": ((0, 4, 6, 8, 12, 14), 0.95),
-            "pedal_hat": ((4, 12), 0.9),
-            "kick": ((0, 10), 0.25),
-            "brush": ((0, 4, 8, 12), 0.7),
-        },
-        drum_gain=0.35,
-        bass=dict(
-            steps=(0, 4, 8, 12), register=(31, 50), harmonics=3, slope=2.0, walking=True, decay=0.5
-        ),
-        harmony=dict(
-            kind="comp",
-            steps_per_note=(6, 10),
-            register=(53, 72),
-            scale="dorian",
-            harmonics=8,
-            slope=1.8,
-            attack=0.003,
-            decay=0.4,
-            sevenths=True,
-        ),
-        noise=0.008,
-    ),
-    "metal": dict(
-        tempo=(150, 200),
-        swing8=0.5,
-        swing16=0.0,
-        drums={"kick": (range(16), 0.9), "snare": ((4, 12), 1.0), "crash": (range(0, 16, 2), 0.8)},
-        drum_gain=0.6,
-        bass=None,
-        harmony=dict(
-            kind="power",
-            steps_per_note=(1, 2),
-            register=(28, 45),
-            scale="phrygian",
-            harmonics=10,
-            slope=0.9,
-            attack=0.002,
-            decay=0.25,
-            drive=18.0,
-        ),
-        noise=0.01,
-    ),
-    "reggae": dict(
-        tempo=(64, 84),
-        swing8=0.56,
-        swing16=0.0,
-        drums={"kick": ((8,), 1.0), "rim": ((8,), 1.0), "hat": (range(0, 16, 2), 0.85)},
-        drum_gain=0.5,
-        bass=dict(
-            steps=(0, 3, 6, 8, 11, 14),
-            register=(31, 45),
-            harmonics=2,
-            slope=2.5,
-            rest=0.25,
-            decay=0.4,
-        ),
-        harmony=dict(
-            kind="stabs",
-            steps=(4, 12),
-            register=(57, 72),
-            scale="minor",
-            harmonics=7,
-            slope=1.4,
-            attack=0.003,
-            decay=0.08,
-        ),
-        noise=0.006,
-    ),
-    "rock": dict(
-        tempo=(100, 140),
-        swing8=0.5,
-        swing16=0.0,
-        drums={"kick": ((0, 6, 8), 0.95), "snare": ((4, 12), 1.0), "hat": (range(0, 16, 2), 0.95)},
-        drum_gain=0.6,
-        bass=dict(steps=(0, 2, 4, 6, 8, 10, 12, 14), register=(33, 45), harmonics=6, slope=1.2),
-        harmony=dict(
-            kind="power",
-            steps_per_note=(2, 4),
-            register=(40, 55),
-            scale="pentatonic",
-            harmonics=8,
-            slope=1.1,
-            attack=0.005,
-            decay=0.8,
-            drive=5.0,
-        ),
-        noise=0.008,
-    ),
-}
 
 #: Names of the synthetic genres, in the order ``genres=int`` takes them.
 GENRES = tuple(_RECIPES)
 
 
 # --------------------------------------------------------------------------------------
-# Building blocks
+# The arrangement of one clip
 # --------------------------------------------------------------------------------------
-def _midi_to_hz(m):
-    return 440.0 * 2.0 ** ((np.asarray(m, dtype=np.float64) - 69.0) / 12.0)
+class _Grid(NamedTuple):
+    """The time grid of a clip: tempo, number of bars, 16th-step onsets (s), key."""
+
+    tempo: float
+    n_bars: int
+    times: np.ndarray
+    root: int
 
 
-def _step_times(n_bars, tempo, swing8, swing16):
-    """Onset time (s) of every 16th step of ``n_bars`` bars, with swing."""
-    beat = 60.0 / tempo
-    # position of the 4 sixteenths inside a beat (fractions of a beat)
-    sub = np.array([0.0, 0.25 + swing16, swing8, swing8 + (1.0 - swing8) * 0.5 + swing16])
-    steps = np.arange(n_bars * 16)
-    return (steps // 4 + sub[steps % 4]) * beat
-
-
-_TABLE_SIZE = 8192
-
-
-def _harmonic_tone(freq, env, *, sr, harmonics, slope, rng, vibrato=0.0, drive=0.0):
-    """Additive synthesis of a (possibly time-varying) pitch ``freq`` (Hz, per sample).
-
-    Harmonic ``k`` has amplitude ``k ** -slope``; harmonics above 0.45 ``sr`` for the
-    highest pitch are left out. One period is tabulated (wavetable synthesis), and
-    only the samples where the envelope ``env`` is audible are synthesised.
-    """
-    n = freq.shape[0]
-    if vibrato:
-        t = np.arange(n) / sr
-        freq = freq * (1.0 + vibrato * np.sin(2 * np.pi * rng.uniform(4.5, 6.5) * t))
-    cycles = np.cumsum(freq) / sr + rng.uniform(0.0, 1.0)
-    on = env > 1e-4
-    out = np.zeros(n)
-    if not on.any():
-        return out
-    k = np.arange(1.0, int(min(harmonics, max(1, 0.45 * sr // freq[on].max()))) + 1)
-    grid = np.arange(_TABLE_SIZE) / _TABLE_SIZE
-    table = (k[:, None] ** (-slope) * np.sin(2 * np.pi * k[:, None] * grid[None, :])).sum(0)
-    # nearest table entry: with 8192 entries the phase error stays below 1/16384 of a period
-    if on.all():
-        pos = (cycles * _TABLE_SIZE).astype(np.int64)
-        pos &= _TABLE_SIZE - 1
-        out = table[pos]
-        out *= env
-    else:
-        pos = (cycles[on] * _TABLE_SIZE).astype(np.int64)
-        pos &= _TABLE_SIZE - 1
-        out[on] = table[pos] * env[on]
-    if drive:
-        out = np.tanh(drive * out) / np.tanh(drive)
-    return out
-
-
-def _note_track(onsets, durations, rest, *, n, sr, attack, decay, release=0.01):
-    """Note index and amplitude envelope, per sample, of a sequence of notes.
-
-    ``onsets`` / ``durations`` in seconds (sorted); ``rest`` marks silent notes.
-    Returns ``(idx, env)``: the index of the note sounding at each sample and the
-    envelope; the frequency of a voice is then ``hz[idx]``.
-    """
-    onsets = np.asarray(onsets)
-    on = np.round(onsets * sr).astype(np.int64)
-    # index of the sounding note, via a cumulative count of onsets
-    marks = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(marks, np.clip(on, 0, n), 1)
-    idx = np.cumsum(marks[:n]) - 1
-    valid = idx >= 0
-    idx = np.clip(idx, 0, None)
-    tr = np.arange(n) / sr - onsets[idx]
-    dur = np.asarray(durations)[idx]
-    env = np.minimum(tr / attack, 1.0) * np.exp(-tr / decay)
-    env *= np.clip((dur - tr) / release, 0.0, 1.0)
-    env *= valid & ~np.asarray(rest)[idx]
-    return idx, env
-
-
-def _drum_samples(rng, sr, names):
-    """The drum sounds ``names`` of one kit, with random variations of tuning and decay."""
-
-    def t_(sec):
-        return np.arange(int(sec * sr)) / sr
-
-    def hp_noise(size):  # first difference of white noise: a bright, high-passed noise
-        return np.diff(rng.standard_normal(size + 1))
-
-    kit = {}
-    for name in names:
-        if name == "kick":
-            t = t_(0.35)
-            f0, f1 = rng.uniform(100, 140), rng.uniform(45, 60)
-            f = f1 + (f0 - f1) * np.exp(-t / 0.03)
-            s = np.sin(2 * np.pi * np.cumsum(f) / sr) * np.exp(-t / rng.uniform(0.08, 0.14))
-        elif name == "kick808":
-            t = t_(0.9)
-            f = rng.uniform(40, 52) + 60 * np.exp(-t / 0.02)
-            s = np.sin(2 * np.pi * np.cumsum(f) / sr) * np.exp(-t / rng.uniform(0.35, 0.5))
-        elif name == "snare":
-            t = t_(0.25)
-            s = 0.6 * rng.standard_normal(t.size) * np.exp(
-                -t / rng.uniform(0.05, 0.09)
-            ) + 0.5 * np.sin(2 * np.pi * rng.uniform(170, 220) * t) * np.exp(-t / 0.05)
-        elif name == "hat":
-            t = t_(0.06)
-            s = 0.35 * hp_noise(t.size) * np.exp(-t / rng.uniform(0.012, 0.02))
-        elif name == "pedal_hat":
-            t = t_(0.06)
-            s = 0.25 * hp_noise(t.size) * np.exp(-t / 0.01)
-        elif name == "open_hat":
-            t = t_(0.3)
-            s = 0.3 * hp_noise(t.size) * np.exp(-t / rng.uniform(0.08, 0.12))
-        elif name == "ride":
-            t = t_(0.6)
-            partials = rng.uniform(3000, 9000, size=6)
-            metal = np.sin(2 * np.pi * partials[:, None] * t).sum(0) / 6
-            s = (0.25 * metal + 0.1 * hp_noise(t.size)) * np.exp(-t / 0.25)
-        elif name == "crash":
-            t = t_(0.8)
-            s = 0.3 * hp_noise(t.size) * np.exp(-t / 0.3)
-        elif name == "rim":
-            t = t_(0.04)
-            s = 0.5 * np.sin(2 * np.pi * rng.uniform(800, 1100) * t) * np.exp(-t / 0.008)
-        elif name == "brush":
-            t = t_(0.2)
-            s = 0.12 * rng.standard_normal(t.size) * np.sin(np.pi * t / t[-1])
-        else:  # pragma: no cover - recipes only name the sounds above
-            raise KeyError(name)
-        kit[name] = s
-    return kit
-
-
-def _scale_pitches(root, scale, lo, hi):
-    """All MIDI pitches of ``scale`` on ``root`` inside [lo, hi]."""
-    pcs = set((root + np.array(_SCALES[scale])) % 12)
-    return np.array([m for m in range(lo, hi + 1) if m % 12 in pcs], dtype=np.float64)
-
-
-def _random_walk(rng, pitches, n_notes, max_jump=3):
-    i = rng.integers(len(pitches))
-    out = np.empty(n_notes)
-    for j in range(n_notes):
-        out[j] = pitches[i]
-        i = int(np.clip(i + rng.integers(-max_jump, max_jump + 1), 0, len(pitches) - 1))
-    return out
-
-
-def _triad(pitches, base, sevenths=False):
-    """Chord tones stacked in thirds on ``base`` within the scale ``pitches``."""
-    i = int(np.argmin(np.abs(pitches - base)))
-    idx = [i, i + 2, i + 4] + ([i + 6] if sevenths else [])
-    idx = [min(j, len(pitches) - 1) for j in idx]
-    return pitches[idx]
-
-
-def _make_clip(genre, rng, n, sr):
-    rec = _RECIPES[genre]
-    duration = n / sr
+def _beat_grid(rec, rng, n, sr):
+    """Draw the tempo, swing, phase and key of a clip of ``n`` samples."""
     tempo = rng.uniform(*rec["tempo"])
     swing8 = rec["swing8"] + rng.uniform(-0.02, 0.02) * (rec["swing8"] > 0.5)
-    n_bars = int(np.ceil(duration * tempo / 240.0)) + 1
-    st = _step_times(n_bars, tempo, swing8, rec["swing16"])
+    n_bars = int(np.ceil(n / sr * tempo / 240.0)) + 1
+    times = _step_times(n_bars, tempo, swing8, rec["swing16"])
     start = rng.uniform(0, 240.0 / tempo)  # random phase: the clip starts anywhere in a bar
-    st = st - start
+    times = times - start
     root = int(rng.integers(12))
+    return _Grid(tempo, n_bars, times, root)
 
-    # drums
-    drums = np.zeros(n)
-    if rec["drums"]:
-        kit = _drum_samples(rng, sr, rec["drums"])
-        for name, (steps, p) in rec["drums"].items():
-            steps = np.asarray(list(steps))
-            all_steps = (np.arange(n_bars)[:, None] * 16 + steps[None, :]).ravel()
-            keep = rng.random(all_steps.size) < p
-            times = st[all_steps[keep]]
-            ok = times > -0.5
-            gains = rng.uniform(0.7, 1.0, size=ok.sum())
-            # a pre-roll hit that started before the clip: place its tail only
-            for time, g in zip(times[ok], gains):
-                i = int(round(time * sr))
-                s = kit[name]
-                if i < 0:
-                    s, i = s[-i:], 0
-                m = min(s.shape[0], n - i)
-                if m > 0:
-                    drums[i : i + m] += g * s[:m]
 
-    # harmonic instrument
-    h = rec["harmony"]
+def _bar_steps(n_bars, steps):
+    """Indices of the 16th ``steps`` of a one-bar pattern, repeated over ``n_bars`` bars."""
+    steps = np.asarray(list(steps))
+    return (np.arange(n_bars)[:, None] * 16 + steps[None, :]).ravel()
+
+
+def _note_starts(rng, n_steps, shortest, longest):
+    """Steps where notes of ``shortest`` to ``longest`` 16ths start, inside ``n_steps``."""
+    spn = rng.integers(shortest, longest + 1, size=n_steps)
+    starts = np.cumsum(np.concatenate([[0], spn]))
+    return starts[starts < n_steps]
+
+
+def _add_hits(track, sound, times, gains, sr):
+    """Add ``sound`` into ``track`` at ``times`` (s) with ``gains``, in place."""
+    n = track.shape[0]
+    # a pre-roll hit that started before the clip: place its tail only
+    for time, g in zip(times, gains):
+        i = int(round(time * sr))
+        s = sound
+        if i < 0:
+            s, i = s[-i:], 0
+        m = min(s.shape[0], n - i)
+        if m > 0:
+            track[i : i + m] += g * s[:m]
+
+
+def _drum_track(drums, rng, grid, n, sr):
+    """The drum part: each sound of the pattern ``drums`` on its steps, hits drawn at random."""
+    kit = _drum_samples(rng, sr, drums)
+    track = np.zeros(n)
+    for name, (steps, p) in drums.items():
+        all_steps = _bar_steps(grid.n_bars, steps)
+        keep = rng.random(all_steps.size) < p
+        times = grid.times[all_steps[keep]]
+        ok = times > -0.5
+        gains = rng.uniform(0.7, 1.0, size=ok.sum())
+        _add_hits(track, kit[name], times[ok], gains, sr)
+    return track
+
+
+def _voicing(h, rng, pitches, n_notes):
+    """The pitches (rows: notes, columns: voices) of a melody, a riff or chords."""
+    if h["kind"] == "melody":
+        return _random_walk(rng, pitches, n_notes)[:, None]
+    if h["kind"] == "power":
+        base = _random_walk(rng, pitches[: max(len(pitches) // 2, 1)], n_notes, max_jump=2)
+        base[rng.random(n_notes) < 0.5] = pitches[0]  # riffs return to the root
+        return base[:, None] + np.array([0.0, 7.0, 12.0])[None, :]
+    # chords, comp
+    bases = _random_walk(rng, pitches[: max(len(pitches) - 6, 1)], n_notes, max_jump=2)
+    return np.array([_triad(pitches, b, h.get("sevenths", False)) for b in bases])
+
+
+def _harmony_notes(h, rng, grid, pitches):
+    """Onsets (s), durations (s) and pitches of the harmonic instrument's notes."""
+    if h["kind"] == "stabs":
+        onsets = grid.times[_bar_steps(grid.n_bars, h["steps"])]
+        durs = np.full(onsets.size, rng.uniform(0.08, 0.16))
+        walk = _random_walk(rng, pitches[: max(len(pitches) - 4, 1)], grid.n_bars, max_jump=2)
+        bases = np.repeat(walk, len(h["steps"]))
+        return onsets, durs, np.array([_triad(pitches, b) for b in bases])
+    starts = _note_starts(rng, grid.n_bars * 16, *h["steps_per_note"])
+    onsets = grid.times[starts]
+    durs = np.diff(np.append(onsets, grid.times[-1] + 60 / grid.tempo))
+    return onsets, durs, _voicing(h, rng, pitches, onsets.size)
+
+
+def _counter_melody(h, rng, grid, voice, n, sr):
+    """A melody of the harmonic instrument above its sustained chords (``kind="chords"``)."""
+    pitches = _scale_pitches(grid.root, h["scale"], *h["melody_register"])
+    onsets = grid.times[_note_starts(rng, grid.n_bars * 16, 2, 5)]
+    durs = np.diff(np.append(onsets, grid.times[-1]))
+    rest = np.zeros(onsets.size, bool)
+    idx, env = _note_track(onsets, durs, rest, n=n, sr=sr, attack=0.05, decay=2.0)
+    freq = _midi_to_hz(_random_walk(rng, pitches, onsets.size, 2))[idx]
+    return _harmonic_tone(freq, env, sr=sr, rng=rng, **voice)
+
+
+def _harmony_track(h, rng, grid, n, sr):
+    """The harmonic instrument's part: melody, chords, stabs, power riff or comping."""
     lo, hi = h["register"]
     shift = int(rng.integers(-2, 3))
-    pitches = _scale_pitches(root, h["scale"], lo + shift, hi + shift)
-    harm = np.zeros(n)
-    harmonics = h["harmonics"] + int(rng.integers(-1, 2))
-    slope = h["slope"] * rng.uniform(0.9, 1.1)
+    pitches = _scale_pitches(grid.root, h["scale"], lo + shift, hi + shift)
+    track = np.zeros(n)
+    voice = dict(
+        harmonics=h["harmonics"] + int(rng.integers(-1, 2)),
+        slope=h["slope"] * rng.uniform(0.9, 1.1),
+        vibrato=h.get("vibrato", 0.0),
+    )
     decay = h["decay"] * rng.uniform(0.8, 1.25)
-    kind = h["kind"]
-    if kind == "stabs":
-        steps = np.asarray(h["steps"])
-        all_steps = (np.arange(n_bars)[:, None] * 16 + steps[None, :]).ravel()
-        onsets = st[all_steps]
-        durs = np.full(onsets.size, rng.uniform(0.08, 0.16))
-        bases = np.repeat(
-            _random_walk(rng, pitches[: max(len(pitches) - 4, 1)], n_bars, max_jump=2), len(steps)
-        )
-        chords = np.array([_triad(pitches, b) for b in bases])
-    else:
-        spn = rng.integers(h["steps_per_note"][0], h["steps_per_note"][1] + 1, size=n_bars * 16)
-        starts = np.cumsum(np.concatenate([[0], spn]))
-        starts = starts[starts < n_bars * 16]
-        onsets = st[starts]
-        durs = np.diff(np.append(onsets, st[-1] + 60 / tempo))
-        n_notes = onsets.size
-        if kind == "melody":
-            chords = _random_walk(rng, pitches, n_notes)[:, None]
-        elif kind == "power":
-            base = _random_walk(rng, pitches[: max(len(pitches) // 2, 1)], n_notes, max_jump=2)
-            base[rng.random(n_notes) < 0.5] = pitches[0]  # riffs return to the root
-            chords = base[:, None] + np.array([0.0, 7.0, 12.0])[None, :]
-        else:  # chords, comp
-            bases = _random_walk(rng, pitches[: max(len(pitches) - 6, 1)], n_notes, max_jump=2)
-            chords = np.array([_triad(pitches, b, h.get("sevenths", False)) for b in bases])
+    onsets, durs, chords = _harmony_notes(h, rng, grid, pitches)
     if h.get("rest"):
         chords = np.where(rng.random((chords.shape[0], 1)) < h["rest"], np.nan, chords)
     order = np.argsort(onsets, kind="stable")
@@ -451,73 +159,46 @@ def _make_clip(genre, rng, n, sr):
     hz = _midi_to_hz(np.where(np.isnan(chords), 60.0, chords))
     idx, env = _note_track(onsets, durs, rest, n=n, sr=sr, attack=h["attack"], decay=decay)
     for v in range(chords.shape[1]):
-        harm += _harmonic_tone(
-            hz[idx, v],
-            env,
-            sr=sr,
-            harmonics=harmonics,
-            slope=slope,
-            rng=rng,
-            vibrato=h.get("vibrato", 0.0),
-        )
+        track += _harmonic_tone(hz[idx, v], env, sr=sr, rng=rng, **voice)
     if h.get("drive"):
-        harm = np.tanh(h["drive"] * rng.uniform(0.8, 1.25) * harm / (np.abs(harm).max() + 1e-9))
-    if kind == "chords":  # a melody above the sustained chords
-        mel = _scale_pitches(root, h["scale"], *h["melody_register"])
-        spn = rng.integers(2, 6, size=n_bars * 16)
-        starts = np.cumsum(np.concatenate([[0], spn]))
-        starts = starts[starts < n_bars * 16]
-        on = st[starts]
-        du = np.diff(np.append(on, st[-1]))
-        idx, env = _note_track(on, du, np.zeros(on.size, bool), n=n, sr=sr, attack=0.05, decay=2.0)
-        freq = _midi_to_hz(_random_walk(rng, mel, on.size, 2))[idx]
-        harm += 0.8 * _harmonic_tone(
-            freq,
-            env,
-            sr=sr,
-            harmonics=harmonics,
-            slope=slope,
-            rng=rng,
-            vibrato=h.get("vibrato", 0.0),
-        )
+        track = np.tanh(h["drive"] * rng.uniform(0.8, 1.25) * track / (np.abs(track).max() + 1e-9))
+    if h["kind"] == "chords":
+        track += 0.8 * _counter_melody(h, rng, grid, voice, n, sr)
+    return track
 
-    # bass
-    bass = np.zeros(n)  # (hip-hop has none: its 808 kick is the bass)
-    b = rec.get("bass")
-    if b is not None:
-        steps = np.asarray(b["steps"])
-        all_steps = (np.arange(n_bars)[:, None] * 16 + steps[None, :]).ravel()
-        onsets = st[all_steps]
-        durs = np.diff(np.append(onsets, st[-1]))
-        bp = _scale_pitches(root, h["scale"], *b["register"])
-        if b.get("walking"):
-            notes = _random_walk(rng, bp, onsets.size, max_jump=2)
-        else:
-            per_bar = bp[np.minimum(rng.choice([0, 0, 2, 3, 4], size=n_bars), len(bp) - 1)]
-            notes = np.repeat(per_bar, len(steps))
-            if b.get("octave"):
-                notes = notes + 12.0 * (np.arange(notes.size) % 2)
-        if b.get("rest"):
-            notes = np.where(rng.random(notes.size) < b["rest"], np.nan, notes)
-        idx, env = _note_track(
-            onsets,
-            durs,
-            np.isnan(notes),
-            n=n,
-            sr=sr,
-            attack=b.get("attack", 0.005),
-            decay=b.get("decay", 1.0),
-        )
-        freq = _midi_to_hz(np.nan_to_num(notes, nan=60.0))[idx]
-        bass = _harmonic_tone(freq, env, sr=sr, harmonics=b["harmonics"], slope=b["slope"], rng=rng)
 
-    def _rms(x):
-        return np.sqrt(np.mean(x**2)) + 1e-12
+def _bass_notes(b, rng, pitches, n_bars, n_notes):
+    """The bass line's pitches (NaN: a rest): a walk, or one note per bar."""
+    if b.get("walking"):
+        notes = _random_walk(rng, pitches, n_notes, max_jump=2)
+    else:
+        per_bar = pitches[np.minimum(rng.choice([0, 0, 2, 3, 4], size=n_bars), len(pitches) - 1)]
+        notes = np.repeat(per_bar, len(b["steps"]))
+        if b.get("octave"):
+            notes = notes + 12.0 * (np.arange(notes.size) % 2)
+    if b.get("rest"):
+        notes = np.where(rng.random(notes.size) < b["rest"], np.nan, notes)
+    return notes
 
+
+def _bass_track(b, scale, rng, grid, n, sr):
+    """The bass part, in the harmonic instrument's ``scale``."""
+    onsets = grid.times[_bar_steps(grid.n_bars, b["steps"])]
+    durs = np.diff(np.append(onsets, grid.times[-1]))
+    pitches = _scale_pitches(grid.root, scale, *b["register"])
+    notes = _bass_notes(b, rng, pitches, grid.n_bars, onsets.size)
+    attack, decay = b.get("attack", 0.005), b.get("decay", 1.0)
+    idx, env = _note_track(onsets, durs, np.isnan(notes), n=n, sr=sr, attack=attack, decay=decay)
+    freq = _midi_to_hz(np.nan_to_num(notes, nan=60.0))[idx]
+    return _harmonic_tone(freq, env, sr=sr, harmonics=b["harmonics"], slope=b["slope"], rng=rng)
+
+
+def _mix(rec, rng, harm, bass, drums, n, sr):
+    """Balance the parts (each scaled to unit RMS), add the background noise and crackle."""
     mix = harm / _rms(harm)
-    if b is not None:
+    if bass is not None:
         mix += rng.uniform(0.5, 0.9) * bass / _rms(bass)
-    if rec["drums"]:
+    if drums is not None:
         mix += rec["drum_gain"] * rng.uniform(0.7, 1.4) * drums / _rms(drums)
     level = rec["noise"] * rng.uniform(0.6, 1.6) * _rms(mix)
     mix += level * rng.standard_normal(n)
@@ -527,6 +208,57 @@ def _make_clip(genre, rng, n, sr):
     return mix
 
 
+def _make_clip(genre, rng, n, sr):
+    """One clip of ``genre``, ``n`` samples at ``sr`` Hz, drawn from ``rng``."""
+    rec = _RECIPES[genre]
+    grid = _beat_grid(rec, rng, n, sr)
+    drums = _drum_track(rec["drums"], rng, grid, n, sr) if rec["drums"] else None
+    harm = _harmony_track(rec["harmony"], rng, grid, n, sr)
+    bass = None  # (hip-hop has none: its 808 kick is the bass)
+    if rec.get("bass") is not None:
+        bass = _bass_track(rec["bass"], rec["harmony"]["scale"], rng, grid, n, sr)
+    return _mix(rec, rng, harm, bass, drums, n, sr)
+
+
+# --------------------------------------------------------------------------------------
+# The public function
+# --------------------------------------------------------------------------------------
+def _genre_names(genres):
+    """The list of genre names that ``genres`` (None, an int or names) designates."""
+    if genres is None:
+        return list(GENRES)
+    if isinstance(genres, numbers.Integral):
+        return list(GENRES[:genres])
+    names = list(genres)
+    unknown = [g for g in names if g not in _RECIPES]
+    if unknown or not names or len(set(names)) != len(names):
+        raise ValueError(f"genres must be distinct names among {list(GENRES)}, got {genres!r}.")
+    return names
+
+
+def _generator(random_state):
+    """A numpy Generator from ``random_state`` (None, an int, a RandomState or a Generator)."""
+    if isinstance(random_state, np.random.RandomState):
+        random_state = random_state.randint(np.iinfo(np.int32).max)
+    return np.random.default_rng(random_state)
+
+
+@validate_params(
+    {
+        "n_clips_per_genre": [Interval(numbers.Integral, 1, None, closed="left")],
+        "duration": [Interval(numbers.Real, 0, None, closed="neither")],
+        "sr": [Interval(numbers.Integral, 4000, None, closed="left")],
+        "genres": [None, Interval(numbers.Integral, 2, len(GENRES), closed="both"), "array-like"],
+        "shuffle": ["boolean"],
+        "random_state": [
+            None,
+            Interval(numbers.Integral, 0, None, closed="left"),
+            np.random.RandomState,
+            np.random.Generator,
+        ],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_genre_clips(
     n_clips_per_genre=20, *, duration=5.0, sr=22050, genres=None, shuffle=True, random_state=None
 ):
@@ -572,6 +304,12 @@ def make_genre_clips(
     y : ndarray of shape (n_clips,), dtype object
         The genre name of every clip.
 
+    Raises
+    ------
+    ValueError
+        If an argument is out of its range (the message names it and the
+        accepted values), or ``genres`` names an unknown genre or one twice.
+
     Examples
     --------
     >>> from sklearn_mgc.datasets import make_genre_clips
@@ -584,37 +322,13 @@ def make_genre_clips(
     >>> X.shape
     (6, 11025)
     """
-    if (
-        isinstance(n_clips_per_genre, bool)
-        or not isinstance(n_clips_per_genre, numbers.Integral)
-        or n_clips_per_genre < 1
-    ):
+    if isinstance(n_clips_per_genre, bool):  # an int to the parameter check, not a count
         raise ValueError(
-            f"n_clips_per_genre must be a positive integer, got {n_clips_per_genre!r}."
+            f"The 'n_clips_per_genre' parameter of make_genre_clips must be an int in the range "
+            f"[1, inf). Got {n_clips_per_genre!r} instead."
         )
-    if not isinstance(duration, numbers.Real) or not np.isfinite(duration) or duration <= 0:
-        raise ValueError(f"duration must be a positive number of seconds, got {duration!r}.")
-    if isinstance(sr, bool) or not isinstance(sr, numbers.Integral) or sr < 4000:
-        raise ValueError(f"sr must be an integer sampling rate >= 4000 Hz, got {sr!r}.")
-    if genres is None:
-        names = list(GENRES)
-    elif isinstance(genres, numbers.Integral) and not isinstance(genres, bool):
-        if not 2 <= genres <= len(GENRES):
-            raise ValueError(f"genres as an int must be between 2 and {len(GENRES)}, got {genres}.")
-        names = list(GENRES[:genres])
-    elif isinstance(genres, str):
-        raise ValueError(
-            f"genres must be None, an int or a list of names, got the string {genres!r}."
-        )
-    else:
-        names = list(genres)
-        unknown = [g for g in names if g not in _RECIPES]
-        if unknown or not names or len(set(names)) != len(names):
-            raise ValueError(f"genres must be distinct names among {list(GENRES)}, got {genres!r}.")
-    if isinstance(random_state, np.random.RandomState):
-        random_state = random_state.randint(np.iinfo(np.int32).max)
-    rng = np.random.default_rng(random_state)
-
+    names = _genre_names(genres)
+    rng = _generator(random_state)
     n = int(round(duration * sr))
     n_total = n_clips_per_genre * len(names)
     X = np.empty((n_total, n), dtype=np.float32)
@@ -624,7 +338,7 @@ def make_genre_clips(
     target_rms = 10.0 ** rng.uniform(np.log10(0.02), np.log10(0.1), size=n_total)
     for i in range(n_total):
         clip = _make_clip(y[i], np.random.default_rng(seeds[i]), n, sr)
-        clip *= target_rms[i] / (np.sqrt(np.mean(clip**2)) + 1e-12)
+        clip *= target_rms[i] / _rms(clip)
         X[i] = np.clip(clip, -1.0, 1.0)
     if shuffle:
         perm = rng.permutation(n_total)
