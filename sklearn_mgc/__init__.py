@@ -11,26 +11,13 @@ transformers are only imported when a name that needs them is first used.
 
 import importlib
 
+from ._registry import public_classes
+
 __version__ = "0.1.0.dev0"
 
-# public name -> module that defines it
-_LAZY = {
-    # representations
-    "MelFeatures": "sklearn_mgc.features.spectral",
-    "MFCCFeatures": "sklearn_mgc.features.spectral",
-    "CQTFeatures": "sklearn_mgc.features.spectral",
-    "SpectrumFeatures": "sklearn_mgc.features.spectral",
-    "TemporalMean": "sklearn_mgc.features.pooling",
-    "Wav2Vec2Features": "sklearn_mgc.features.huggingface",
-    "EnCodecMAEFeatures": "sklearn_mgc.features.encodecmae",
-    # networks
-    "MLPClassifier": "sklearn_mgc.networks.mlp",
-    "LSTMClassifier": "sklearn_mgc.networks.rnn",
-    "GRUClassifier": "sklearn_mgc.networks.rnn",
-    "CNN1DClassifier": "sklearn_mgc.networks.cnn",
-    "CNN2DClassifier": "sklearn_mgc.networks.cnn",
-    "TransformerClassifier": "sklearn_mgc.networks.transformer",
-}
+# public name -> module that defines it (the representations, TemporalMean and the networks,
+# from the one registry of the toolkit's names)
+_LAZY = public_classes()
 
 __all__ = sorted(_LAZY) + ["__version__"]
 

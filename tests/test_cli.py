@@ -159,3 +159,63 @@ def test_study_command_skips_missing_pretrained(tmp_path, capsys):
     assert "accuracy" in captured.out and "mfcc" in captured.out
     for name in ("results.csv", "report.md", "best_model.joblib", "confusion_matrix.png"):
         assert (out / name).is_file()
+
+
+def test_quiet_shows_no_messages_and_default_shows_progress(folder_and_model, tmp_path, capsys):
+    import logging
+
+    root, model, _, _ = folder_and_model
+    logger = logging.getLogger("sklearn_mgc")
+    level, handlers = logger.level, list(logger.handlers)
+    args = ["evaluate", str(model), "--data", str(root / "data"), "--out", str(tmp_path)]
+    capsys.readouterr()
+    assert main(args + ["-q"]) == 0
+    quiet = capsys.readouterr()
+    assert quiet.err == "" and "accuracy" in quiet.out
+    assert main(args) == 0
+    loud = capsys.readouterr()
+    assert "[sklearn-mgc] data: 15 audio clips" in loud.err and "accuracy" in loud.out
+    # main configured the logger for its own run only
+    assert logger.level == level and logger.handlers == handlers
+
+
+def test_user_errors_are_one_line_and_bugs_show_their_traceback(monkeypatch, capsys):
+    from sklearn_mgc.cli.predict import PredictCommand
+
+    def invalid(args):
+        raise ValueError("--top is not a number of genres")
+
+    monkeypatch.setattr(PredictCommand, "run", staticmethod(invalid))
+    assert main(["predict", "m.joblib", "x.wav"]) == 1
+    assert capsys.readouterr().err == "sklearn-mgc: --top is not a number of genres\n"
+
+    def bug(args):
+        raise TypeError("a bug in the toolkit")
+
+    monkeypatch.setattr(PredictCommand, "run", staticmethod(bug))
+    with pytest.raises(TypeError, match="a bug in the toolkit"):
+        main(["predict", "m.joblib", "x.wav"])
+
+
+def test_shared_options_agree_across_subcommands():
+    from sklearn_mgc import _registry
+    from sklearn_mgc.cli import build_parser
+
+    parser = build_parser()
+    study = parser.parse_args(["study"])
+    fit = parser.parse_args(["fit"])
+    for name in ("max_epochs", "patience", "random_state", "device", "n_jobs", "cache_dir"):
+        assert getattr(study, name) == getattr(fit, name), name
+    assert study.max_epochs is None  # 50, or 15 on the embedded data, for both
+    for sub in ("predict", "evaluate"):
+        args = parser.parse_args(
+            [sub, "m.joblib", *(["x.wav"] if sub == "predict" else [])]
+            + (["--data", "d"] if sub == "evaluate" else [])
+        )
+        assert args.quiet is False and args.verbose is False
+    # the choices are the registry's names
+    sub = next(a for a in parser._actions if a.dest == "command")
+    features = next(a for a in sub.choices["study"]._actions if a.dest == "features")
+    models = next(a for a in sub.choices["fit"]._actions if a.dest == "model")
+    assert tuple(features.choices) == _registry.representation_names()
+    assert tuple(models.choices) == _registry.model_names()

@@ -10,24 +10,12 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import sklearn_mgc
+from sklearn_mgc import _registry
 from sklearn_mgc.features import BaseFeatures
 
-REPRESENTATIONS = [
-    "MelFeatures",
-    "MFCCFeatures",
-    "CQTFeatures",
-    "SpectrumFeatures",
-    "Wav2Vec2Features",
-    "EnCodecMAEFeatures",
-]
-NETWORKS = [
-    "MLPClassifier",
-    "LSTMClassifier",
-    "GRUClassifier",
-    "CNN1DClassifier",
-    "CNN2DClassifier",
-    "TransformerClassifier",
-]
+# every public representation and network, from the toolkit's one registry of names
+REPRESENTATIONS = [r.class_name for r in _registry.REPRESENTATION_SPECS]
+NETWORKS = [m.class_name for m in _registry.MODEL_SPECS if m.network]
 
 _CLIPS_ANY_LENGTH = (
     "a representation takes clips of any length: a 2-D array's rows are waveforms, and rows of "
@@ -76,6 +64,9 @@ def test_get_test_params_are_cheap_and_valid(name):
 
 
 def test_public_api_is_complete():
+    assert set(REPRESENTATIONS + NETWORKS + [_registry.POOLING.class_name]) <= set(
+        sklearn_mgc.__all__
+    )
     for name in sklearn_mgc.__all__:
         assert getattr(sklearn_mgc, name) is not None
     with pytest.raises(AttributeError):

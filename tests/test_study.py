@@ -16,7 +16,6 @@ from sklearn_mgc.datasets import GENRES, make_genre_clips
 from sklearn_mgc.study import (
     MODELS,
     RESULT_COLUMNS,
-    _pairs,
     load_study_data,
     make_classifier,
     make_pipeline,
@@ -24,6 +23,7 @@ from sklearn_mgc.study import (
     predict_track_proba,
     run_study,
 )
+from sklearn_mgc.study.runner import plan_pairs
 
 TINY = dict(
     n_clips_per_genre=4,
@@ -110,7 +110,7 @@ def test_rerun_reads_the_feature_cache(study, tmp_path):
     assert again.results[0]["accuracy"] == first["accuracy"]
 
 
-def test_pretrained_without_weights_is_skipped(tmp_path, capsys):
+def test_pretrained_without_weights_is_skipped(tmp_path, caplog):
     missing = str(tmp_path / "nowhere" / "mel256-ec-base_st.pt")
     result = run_study(
         features=["encodecmae", "mfcc"],
@@ -124,8 +124,9 @@ def test_pretrained_without_weights_is_skipped(tmp_path, capsys):
     ((name, reason),) = result.skipped
     assert name == "encodecmae"
     assert "skipping encodecmae" in reason and "--encodecmae-model" in reason
-    err = capsys.readouterr().err
-    assert sum("skipping encodecmae" in line for line in err.splitlines()) == 1
+    logged = [r for r in caplog.records if r.name.startswith("sklearn_mgc")]
+    assert sum("skipping encodecmae" in r.getMessage() for r in logged) == 1  # said once
+    assert all(r.levelname == "WARNING" for r in logged if "skipping" in r.getMessage())
     assert "Skipped representations" in (tmp_path / "out" / "report.md").read_text()
 
 
@@ -146,10 +147,10 @@ def test_pretrained_with_local_weights_runs(tmp_path):
 
 
 def test_default_grid_runs_the_mlp_on_the_spectrum_only():
-    pairs = _pairs(["mel", "spectrum"], list(MODELS), models_given=False)
+    pairs = plan_pairs(["mel", "spectrum"], list(MODELS), models_given=False)
     assert ("spectrum", "mlp") in pairs and ("mel", "mlp") not in pairs
     assert ("mel", "rf") in pairs and ("mel", "transformer") in pairs
-    assert ("mel", "mlp") in _pairs(["mel"], ["mlp"], models_given=True)
+    assert ("mel", "mlp") in plan_pairs(["mel"], ["mlp"], models_given=True)
 
 
 def test_study_data_split_and_errors():
@@ -186,10 +187,10 @@ def test_folder_data_and_long_track_windows(tmp_path):
     assert predict_track_proba(pipe, short)[1] == 1
 
 
-def test_sequences_too_large_for_memory_are_skipped(tmp_path, monkeypatch, capsys):
-    import sklearn_mgc.study as study
+def test_sequences_too_large_for_memory_are_skipped(tmp_path, monkeypatch, caplog):
+    import sklearn_mgc.study.extraction as extraction
 
-    monkeypatch.setattr(study, "_available_memory", lambda: 1000)
+    monkeypatch.setattr(extraction, "available_memory", lambda: 1000)
     result = run_study(
         features=["mfcc"],
         models=["rf", "gru"],
@@ -200,4 +201,236 @@ def test_sequences_too_large_for_memory_are_skipped(tmp_path, monkeypatch, capsy
     assert [(r["feature"], r["model"]) for r in result.results] == [("mfcc", "rf")]
     ((name, reason),) = result.skipped
     assert name == "mfcc" and "skipping gru on mfcc" in reason and "GiB" in reason
-    assert "skipping gru on mfcc" in capsys.readouterr().err
+    assert any("skipping gru on mfcc" in r.getMessage() for r in caplog.records)
+
+
+# --------------------------------------------------------------------------------------
+# the parts of the study, without a whole study
+# --------------------------------------------------------------------------------------
+def _config(tmp_path, **overrides):
+    """A StudyConfig with run_study's own defaults (read from its signature)."""
+    import inspect
+
+    from sklearn_mgc.study.runner import StudyConfig
+
+    params = {n: p.default for n, p in inspect.signature(run_study).parameters.items()}
+    params.update(out_dir=tmp_path, verbose=0, **overrides)
+    return StudyConfig(**params)
+
+
+@pytest.mark.parametrize(
+    "target, random_state, test",
+    [
+        # computed with the study's code before it delegated to train_valid_test_split
+        (np.array(list("abc") * 6, dtype=object), 28, [1, 3, 11]),  # one clip per genre
+        (np.repeat(list("abcd"), 10).astype(object), 28, [1, 13, 28, 30]),  # 10 %
+        (np.repeat(list("abcd"), 10).astype(object), 0, [5, 14, 27, 34]),
+    ],
+)
+def test_study_split_keeps_the_test_indices(target, random_state, test):
+    from sklearn_mgc.study.data import study_split
+
+    train, got = study_split(target, random_state=random_state)
+    assert got.tolist() == test
+    assert sorted(train.tolist() + got.tolist()) == list(range(len(target)))
+    assert list(train) == sorted(train)
+
+
+def test_embedded_study_data_keeps_its_split():
+    # the same test clips as before the split delegated to train_valid_test_split
+    data = load_study_data(n_clips_per_genre=2, duration=0.01, random_state=28)
+    assert data.test.tolist() == [2, 3, 7, 8, 10, 11, 12, 15]
+
+
+def test_realign_maps_the_split_onto_the_kept_rows():
+    from sklearn_mgc.study.extraction import realign
+
+    kept, train, test = realign(6, [0, 4], np.array([0, 1, 2, 5]), np.array([3, 4]))
+    assert kept.tolist() == [False, True, True, True, False, True]
+    # rows of the extracted array: clip 1 -> 0, 2 -> 1, 3 -> 2, 5 -> 3
+    assert train.tolist() == [0, 1, 3] and test.tolist() == [2]
+    kept, train, test = realign(3, [], np.array([0, 2]), np.array([1]))
+    assert kept.all() and train.tolist() == [0, 2] and test.tolist() == [1]
+
+
+def test_extract_leaves_out_a_bad_clip_and_realigns(tmp_path):
+    from sklearn.utils import Bunch
+
+    from sklearn_mgc.study.extraction import extract
+
+    X, y = make_genre_clips(2, duration=0.3, genres=["jazz", "metal"], random_state=0)
+    X = X.copy()
+    X[1, :] = np.nan  # a clip the representation skips
+    ds = Bunch(
+        clips=X, target=y, train=np.array([0, 1, 2]), test=np.array([3]), duration=0.3, sr=22050
+    )
+    ex = extract(_config(tmp_path, cache_dir=None), ds, "mfcc", ("rf", "gru"))
+    assert ex.models == ("rf", "gru") and not ex.skipped
+    assert ex.sequences.shape[0] == ex.means.shape[0] == 3
+    assert ex.target.tolist() == [y[0], y[2], y[3]]
+    assert ex.train.tolist() == [0, 1] and ex.test.tolist() == [2]
+    assert ex.inputs("gru") is ex.sequences and ex.inputs("rf") is ex.means
+
+
+def test_memory_guard_drops_only_the_sequence_models():
+    from sklearn_mgc.study.extraction import memory_guard
+
+    models, reason = memory_guard("mel", ["rf", "gru", "cnn2d"], 7 * 2**30, 10 * 2**30)
+    assert models == ("rf",)
+    assert "skipping gru, cnn2d on mel" in reason and "7.0 GiB" in reason
+    assert memory_guard("mel", ["gru"], 5 * 2**30, 10 * 2**30) == (("gru",), None)
+    assert memory_guard("mel", ["gru"], None, 10) == (("gru",), None)  # unknown: run
+    assert memory_guard("mel", ["gru"], 10, None) == (("gru",), None)
+    assert memory_guard("mel", ["rf"], 10**12, 10) == (("rf",), None)
+    assert memory_guard("mel", ["gru"], 10**12, 10)[0] == ()
+
+
+def test_extraction_warnings_are_logged_not_dropped(caplog):
+    import warnings
+
+    from sklearn_mgc.study.extraction import _transform
+
+    class Noisy:
+        def transform(self, clips):
+            warnings.warn("old option", DeprecationWarning)
+            warnings.warn("a clip was skipped", UserWarning)
+            return np.zeros((len(clips), 2))
+
+    with caplog.at_level("WARNING", logger="sklearn_mgc"):
+        assert _transform(Noisy(), [0, 1]).shape == (2, 2)
+    messages = [r.getMessage() for r in caplog.records]
+    assert "DeprecationWarning: old option" in messages
+    assert "UserWarning: a clip was skipped" in messages
+
+
+def test_best_trial_prefers_accuracy_then_f1_then_speed():
+    from sklearn_mgc.study.trials import Trial, best_trial
+
+    def trial(model, accuracy, f1, seconds, status="ok"):
+        row = dict(model=model, accuracy=accuracy, macro_f1=f1, fit_seconds=seconds)
+        return Trial({**row, "status": status})
+
+    trials = [
+        trial("rf", 0.8, 0.7, 1.0),
+        trial("gru", 0.8, 0.75, 9.0),
+        trial("lstm", 0.8, 0.75, 3.0),
+        trial("mlp", 0.9, 0.9, 1.0, status="failed: RuntimeError: boom"),
+    ]
+    assert best_trial(trials).row["model"] == "lstm"
+    assert best_trial(trials[3:]) is None and best_trial([]) is None
+
+
+def test_best_model_has_the_same_shape_with_or_without_sequence_models(tmp_path):
+    from sklearn.utils import Bunch
+
+    from sklearn_mgc.study.extraction import extract
+    from sklearn_mgc.study.trials import evaluate
+
+    X, y = make_genre_clips(3, duration=0.3, genres=["jazz", "metal"], random_state=0)
+    ds = Bunch(clips=X, target=y, train=np.arange(4), test=np.arange(4, 6), duration=0.3, sr=22050)
+    config = _config(tmp_path, cache_dir=None, model_params={"rf": {"n_estimators": 5}})
+    shapes = []
+    for models in (("rf",), ("rf", "gru")):  # means extracted directly, or from sequences
+        ex = extract(config, ds, "mfcc", models)
+        assert (ex.sequences is None) == (models == ("rf",))
+        pipe = evaluate(config, ex, "rf").pipeline
+        shapes.append([(name, type(step).__name__) for name, step in pipe.steps])
+        assert pipe.steps[0][1].output == "sequence" and pipe.steps[0][1].cache_dir is None
+        assert pipe.predict(X).shape == (6,)
+    assert (
+        shapes[0]
+        == shapes[1]
+        == [
+            ("features", "MFCCFeatures"),
+            ("mean", "TemporalMean"),
+            ("classifier", "RandomForestClassifier"),
+        ]
+    )
+
+
+def test_failed_classifier_is_recorded_not_raised(tmp_path):
+    from sklearn_mgc.study.extraction import Extraction
+    from sklearn_mgc.study.trials import evaluate
+
+    ex = Extraction(
+        "mfcc",
+        models=("rf",),
+        means=np.zeros((4, 2)),
+        target=np.array(["a", "b", "a", "b"], dtype=object),
+        train=np.arange(3),
+        test=np.arange(3, 4),
+    )
+    config = _config(tmp_path, model_params={"rf": {"max_depth": -1}})  # refused in fit
+    trial = evaluate(config, ex, "rf")
+    assert not trial.ok and trial.row["status"].startswith("failed: InvalidParameterError")
+    assert trial.classifier is None and "accuracy" not in trial.row
+
+
+def test_scoped_torch_threads_are_restored_even_on_errors():
+    import torch
+
+    from sklearn_mgc.study._scoped import torch_threads
+
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError, match="boom"), torch_threads(before + 1):
+        assert torch.get_num_threads() == before + 1
+        raise RuntimeError("boom")
+    assert torch.get_num_threads() == before
+    with torch_threads(None):
+        assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("env_before", [None, "0"])
+def test_scoped_hub_offline_is_restored_even_on_errors(env_before, monkeypatch):
+    import huggingface_hub.constants as hf_constants
+
+    from sklearn_mgc.study._scoped import hub_offline
+
+    if env_before is None:
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    else:
+        monkeypatch.setenv("HF_HUB_OFFLINE", env_before)
+    constant_before = hf_constants.HF_HUB_OFFLINE
+    with pytest.raises(OSError), hub_offline():
+        assert os.environ["HF_HUB_OFFLINE"] == "1" and hf_constants.HF_HUB_OFFLINE is True
+        raise OSError("no network")
+    assert os.environ.get("HF_HUB_OFFLINE") == env_before
+    assert constant_before == hf_constants.HF_HUB_OFFLINE
+
+
+def test_study_names_come_from_the_registry():
+    from sklearn_mgc import _registry
+    from sklearn_mgc.study import (
+        PRETRAINED_REPRESENTATIONS,
+        REPRESENTATIONS,
+        SEQUENCE_MODELS,
+        STUDY_MODEL_PARAMS,
+        VECTOR_MODELS,
+    )
+
+    assert tuple(REPRESENTATIONS) == _registry.representation_names()
+    assert MODELS == _registry.model_names() == VECTOR_MODELS + SEQUENCE_MODELS
+    assert set(PRETRAINED_REPRESENTATIONS) == {
+        r.name for r in _registry.REPRESENTATION_SPECS if r.pretrained
+    }
+    assert STUDY_MODEL_PARAMS["gru"] == dict(_registry.model("gru").params)
+    for name in MODELS:
+        assert type(make_classifier(name)).__name__ == _registry.model(name).class_name
+
+
+def test_fault_filtered_split_follows_the_lists_and_logs_the_loader_warnings(
+    gtzan_mini, gtzan_splits, caplog
+):
+    from sklearn_mgc.datasets import load_gtzan
+
+    with caplog.at_level("WARNING", logger="sklearn_mgc"):
+        data = load_study_data(gtzan_mini, split="fault-filtered", splits_dir=gtzan_splits)
+    with pytest.warns(UserWarning):
+        parts = np.asarray(
+            load_gtzan(gtzan_mini, split="fault-filtered", splits_dir=gtzan_splits).split
+        )
+    assert (parts[data.test] == "test").all() and (parts[data.train] != "test").all()
+    assert len(data.train) + len(data.test) == len(data.target) and len(data.test) > 0
+    assert "fault-filtered split" in data.split and "parts" not in data
+    # gtzan-mini holds few of the listed clips: the loader's warning is logged, not dropped
+    assert any("missing or unreadable" in r.getMessage() for r in caplog.records)

@@ -1,0 +1,55 @@
+"""The genre study: a grid of representations x classifiers, with results, report and pictures.
+
+:func:`run_study` reproduces the reference study from Python (the ``sklearn-mgc study``
+command is a thin layer over it): every representation is extracted once per clip, as a
+sequence, and cached; its temporal mean feeds the vector classifiers (a random forest, the
+MLP) and the sequence itself the networks (GRU, LSTM, CNN1D, CNN2D, Transformer). Each pair is
+scored on a held-out test set, and the study writes ``results.csv``, ``report.md``, the
+pictures and the best pipeline (``best_model.joblib``) into one folder.
+
+:func:`make_representation`, :func:`make_classifier` and :func:`make_pipeline` build the
+study's settings one at a time, and :func:`predict_track_proba` classifies a track of any
+length by averaging the probabilities of its clip-sized windows.
+
+The parts: :mod:`~sklearn_mgc.study.data` (the clips and the split),
+:mod:`~sklearn_mgc.study.factories` (the only place pipelines are built),
+:mod:`~sklearn_mgc.study.extraction` and :mod:`~sklearn_mgc.study.trials` (one
+representation, one cell of the grid), :mod:`~sklearn_mgc.study.runner` (the run),
+:mod:`~sklearn_mgc.study.report` (tables, report, pictures, scoring) and
+:mod:`~sklearn_mgc.study.predict` (whole tracks). The names of the representations and models
+come from :mod:`sklearn_mgc._registry`.
+"""
+
+from .data import EMBEDDED_DEFAULT, load_study_data
+from .factories import (
+    MODELS,
+    PRETRAINED_REPRESENTATIONS,
+    REPRESENTATIONS,
+    SEQUENCE_MODELS,
+    STUDY_MODEL_PARAMS,
+    VECTOR_MODELS,
+    make_classifier,
+    make_pipeline,
+    make_representation,
+)
+from .predict import predict_track_proba
+from .report import RESULT_COLUMNS, format_results
+from .runner import run_study
+
+__all__ = [
+    "REPRESENTATIONS",
+    "MODELS",
+    "SEQUENCE_MODELS",
+    "VECTOR_MODELS",
+    "PRETRAINED_REPRESENTATIONS",
+    "EMBEDDED_DEFAULT",
+    "STUDY_MODEL_PARAMS",
+    "RESULT_COLUMNS",
+    "run_study",
+    "format_results",
+    "load_study_data",
+    "make_representation",
+    "make_classifier",
+    "make_pipeline",
+    "predict_track_proba",
+]

@@ -1,0 +1,359 @@
+"""The study's outputs: ``results.csv``, ``report.md``, the pictures, and the scoring of a model.
+
+:func:`score_predictions` (accuracy, macro F1, per-genre report and confusion matrix) is the one
+scoring path of the toolkit: the study scores its best model with it, and
+:func:`evaluate_pipeline` (the ``sklearn-mgc evaluate`` command) a saved pipeline.
+"""
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from .._io import get_logger
+
+__all__ = [
+    "RESULT_COLUMNS",
+    "format_results",
+    "sorted_rows",
+    "write_csv",
+    "write_report",
+    "classification_report_md",
+    "save_figure",
+    "score_predictions",
+    "evaluate_pipeline",
+]
+
+_logger = get_logger("sklearn_mgc.study")
+
+#: Columns of ``results.csv``, one row per representation x model.
+RESULT_COLUMNS = (
+    "feature",
+    "model",
+    "accuracy",
+    "macro_f1",
+    "fit_seconds",
+    "predict_seconds",
+    "extract_seconds",
+    "n_train",
+    "n_test",
+    "n_epochs",
+    "status",
+)
+
+# columns of the printed table, and their headings
+_TABLE = (
+    ("feature", "feature"),
+    ("model", "model"),
+    ("accuracy", "accuracy"),
+    ("macro_f1", "macro F1"),
+    ("fit_seconds", "fit (s)"),
+    ("predict_seconds", "predict (s)"),
+    ("n_train", "n train"),
+    ("n_test", "n test"),
+    ("n_epochs", "epochs"),
+)
+
+
+def _fmt(value, digits=3):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def sorted_rows(rows):
+    """Rows best first: successful runs, then accuracy, macro F1, and fit time."""
+
+    def key(row):
+        ok = row.get("status", "ok") == "ok"
+        return (
+            not ok,
+            -(row.get("accuracy") or 0.0),
+            -(row.get("macro_f1") or 0.0),
+            row.get("fit_seconds") or 0.0,
+        )
+
+    return sorted(rows, key=key)
+
+
+def format_results(rows, *, markdown=False):
+    """The results as a text (or Markdown) table, best accuracy first.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of :func:`run_study` (``result.results``).
+    markdown : bool, default=False
+
+    Returns
+    -------
+    table : str
+
+    Examples
+    --------
+    >>> from sklearn_mgc.study import format_results
+    >>> rows = [{"feature": "mfcc", "model": "rf", "accuracy": 0.9, "macro_f1": 0.88,
+    ...          "fit_seconds": 1.2, "predict_seconds": 0.1, "n_train": 90, "n_test": 10}]
+    >>> print(format_results(rows, markdown=True).splitlines()[2])
+    | mfcc | rf | 0.900 | 0.880 | 1.2 | 0.1 | 90 | 10 |  |
+    """
+    heads = [h for _, h in _TABLE]
+    body = []
+    for row in sorted_rows(rows):
+        cells = [_fmt(row.get(c), 1 if c.endswith("seconds") else 3) for c, _ in _TABLE]
+        if row.get("status", "ok") != "ok":
+            cells[2] = "failed"
+        body.append(cells)
+    if markdown:
+        lines = [
+            "| " + " | ".join(heads) + " |",
+            "|" + "|".join("---" if i < 2 else "---:" for i in range(len(heads))) + "|",
+        ]
+        return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body])
+    widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(heads)]
+
+    def line(cells):
+        return "  ".join(
+            c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        )
+
+    return "\n".join([line(heads), "  ".join("-" * w for w in widths)] + [line(r) for r in body])
+
+
+def write_csv(path, rows):
+    """Write ``rows`` to ``path`` with the columns :data:`RESULT_COLUMNS`."""
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=RESULT_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in RESULT_COLUMNS})
+    return Path(path)
+
+
+def classification_report_md(y_true, y_pred, labels):
+    """The per-genre precision, recall, F1 and support as a Markdown table."""
+    from sklearn.metrics import classification_report
+
+    rep = classification_report(y_true, y_pred, labels=labels, output_dict=True, zero_division=0)
+    lines = ["| genre | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
+    names = [(str(label), str(label)) for label in labels]
+    names += [(avg, f"*{avg}*") for avg in ("macro avg", "weighted avg")]
+    for key, shown in names:
+        r = rep[key]
+        lines.append(
+            f"| {shown} | {r['precision']:.3f} | {r['recall']:.3f} | "
+            f"{r['f1-score']:.3f} | {int(r['support'])} |"
+        )
+    lines.append(f"| *accuracy* | | | {rep['accuracy']:.3f} | {len(y_true)} |")
+    return "\n".join(lines)
+
+
+def save_figure(fig, path):
+    """Save a matplotlib figure as ``path`` and close it; return the path."""
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def score_predictions(y_true, y_pred, *, out_dir, title):
+    """Score predictions: accuracy, macro F1, per-genre report and ``confusion_matrix.png``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_clips,)
+    out_dir : str or os.PathLike
+        Folder of ``confusion_matrix.png`` (created).
+    title : str
+        First line of the confusion matrix's title (the accuracy and clip count follow).
+
+    Returns
+    -------
+    scores : :class:`~sklearn.utils.Bunch`
+        ``accuracy``, ``macro_f1``, ``labels``, ``report_md`` (Markdown table) and
+        ``confusion_matrix`` (the picture's path).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn_mgc.study.report import score_predictions
+    >>> s = score_predictions(["jazz", "rock"], ["jazz", "jazz"], out_dir=tempfile.mkdtemp(),
+    ...                       title="demo")
+    >>> float(s.accuracy), s.confusion_matrix.name
+    (0.5, 'confusion_matrix.png')
+    """
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from ..plotting import plot_confusion_matrix
+
+    y_true, y_pred = np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)
+    accuracy = float(accuracy_score(y_true, y_pred))
+    labels = np.unique(np.concatenate([y_true, y_pred]).astype(object))
+    ax = plot_confusion_matrix(
+        y_true,
+        y_pred,
+        labels=labels,
+        title=f"{title}\naccuracy {accuracy:.1%}, {len(y_true)} clips",
+    )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return Bunch(
+        accuracy=accuracy,
+        macro_f1=float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        labels=labels,
+        report_md=classification_report_md(y_true, y_pred, labels),
+        confusion_matrix=save_figure(ax.figure, out / "confusion_matrix.png"),
+    )
+
+
+def evaluate_pipeline(pipeline, clips, target, *, out_dir, title, description=""):
+    """Classify labelled clips with a fitted pipeline; write ``report.md`` and the matrix.
+
+    Clips that the pipeline's representation skips (``on_error="skip"``) are logged and left
+    out of the scores.
+
+    Parameters
+    ----------
+    pipeline : estimator
+        A fitted classifier of clips (such as ``best_model.joblib``).
+    clips : sequence of str or ndarray
+    target : array-like of shape (n_clips,)
+    out_dir : str or os.PathLike
+        Folder of ``report.md`` and ``confusion_matrix.png`` (created).
+    title : str
+        What is evaluated (the report's heading and the matrix's title).
+    description : str, default=""
+        A line about the data, written in the report.
+
+    Returns
+    -------
+    scores : :class:`~sklearn.utils.Bunch`
+        As :func:`score_predictions`, with ``y_true``, ``y_pred``, ``n_clips`` and ``report``
+        (the path of ``report.md``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn_mgc.datasets import make_genre_clips
+    >>> from sklearn_mgc.study import make_classifier, make_pipeline, make_representation
+    >>> from sklearn_mgc.study.report import evaluate_pipeline
+    >>> X, y = make_genre_clips(3, duration=0.3, genres=["jazz", "metal"], random_state=0)
+    >>> pipe = make_pipeline(make_representation("mfcc", duration=0.3),
+    ...                      make_classifier("rf", random_state=0), model="rf").fit(X, y)
+    >>> scores = evaluate_pipeline(pipe, X, y, out_dir=tempfile.mkdtemp(), title="demo")
+    >>> scores.n_clips, scores.report.name
+    (6, 'report.md')
+    """
+    y = np.asarray(target, dtype=object)
+    pred = np.asarray(pipeline.predict(clips), dtype=object)
+    first = pipeline.steps[0][1] if hasattr(pipeline, "steps") else None
+    skipped = getattr(first, "skipped_", None) or []
+    for s in skipped:
+        _logger.warning("%s: left out: %s", s["clip"], s["error"])
+    y = np.delete(y, [s["index"] for s in skipped])
+    scores = score_predictions(y, pred, out_dir=out_dir, title=title)
+    report = Path(out_dir) / "report.md"
+    report.write_text(
+        f"# Evaluation of {title}\n\n- Data: {description}\n"
+        f"- Accuracy: {scores.accuracy:.3f}; macro F1: {scores.macro_f1:.3f}\n\n"
+        + scores.report_md
+        + "\n\n![Confusion matrix](confusion_matrix.png)\n"
+    )
+    return Bunch(**scores, y_true=y, y_pred=pred, n_clips=len(y), report=report)
+
+
+def write_report(path, ds, result, *, max_epochs, scores=None):
+    """Write the study's ``report.md``: data, split, results, best model and pictures.
+
+    ``result`` holds ``results``, ``best``, ``skipped``, ``files`` and ``seconds`` (as
+    :func:`run_study`'s); ``scores`` are the best model's (:func:`score_predictions`).
+    """
+    buf = io.StringIO()
+    w = buf.write
+    w("# Music genre classification study\n\n")
+    w(f"- Data: {ds.description} ({len(ds.genres)} genres: {', '.join(map(str, ds.genres))})\n")
+    w(f"- Source: {ds.source}\n- Split: {ds.split}\n")
+    w(
+        f"- Clip duration: {ds.duration:g} s; networks: at most {max_epochs} epochs with early "
+        "stopping on the validation loss\n"
+    )
+    w(f"- Wall time: {result.seconds:.0f} s\n\n")
+    if result.skipped:
+        w("## Skipped representations\n\n")
+        w("".join(f"- {reason}\n" for _, reason in result.skipped) + "\n")
+    w("## Results\n\nTest-set accuracy and macro-averaged F1, best first.\n\n")
+    w(format_results(result.results, markdown=True) + "\n\n")
+    for r in result.results:
+        if r.get("status") != "ok":
+            w(f"- {r['model']} on {r['feature']}: {r['status']}\n")
+    _write_best(w, result.best, scores)
+    _write_pictures(w, [Path(f).name for f in result.files])
+    Path(path).write_text(buf.getvalue())
+    return Path(path)
+
+
+def _write_best(w, best, scores):
+    if best is None:
+        return
+    w(f"## Best model: {best['model']} on {best['feature']}\n\n")
+    w(
+        f"Accuracy {best['accuracy']:.3f}, macro F1 {best['macro_f1']:.3f} on {best['n_test']} "
+        "test clips. Saved as `best_model.joblib` (a Pipeline from raw clips; classify files "
+        "with `sklearn-mgc predict best_model.joblib FILE...`).\n\n"
+    )
+    if scores is not None:
+        w("Per-genre classification report (test set):\n\n" + scores.report_md + "\n\n")
+    w("![Confusion matrix of the best model](confusion_matrix.png)\n\n")
+
+
+def _write_pictures(w, names):
+    sections = (
+        ("learning_curves_", "## Learning curves\n\n"),
+        ("umap_", "## UMAP projection of the best representation\n\n"),
+    )
+    for prefix, heading in sections:
+        pictures = [n for n in names if n.startswith(prefix)]
+        if pictures:
+            w(heading + "".join(f"![{n[:-4]}]({n})\n\n" for n in pictures))
+
+
+def draw_learning_curves(classifier, feature, model, out_dir):
+    """``learning_curves_<feature>_<model>.png`` of a network; [] for another classifier.
+
+    A drawing failure is logged and never stops the study.
+    """
+    from ..plotting import plot_learning_curves
+
+    if not hasattr(classifier, "history_"):
+        return []
+    try:
+        fig = plot_learning_curves(
+            classifier, title=f"Learning curves: {type(classifier).__name__} on {feature}"
+        )
+        return [save_figure(fig, Path(out_dir) / f"learning_curves_{feature}_{model}.png")]
+    except Exception as exc:  # pragma: no cover - drawing must not stop the study
+        _logger.warning("could not draw the learning curves of %s on %s: %s", model, feature, exc)
+        return []
+
+
+def draw_umap(means, target, feature, out_dir, *, random_state):
+    """``umap_<feature>.png``, the UMAP projection of temporal means; [] if it fails."""
+    from ..plotting import plot_umap
+
+    try:
+        ax = plot_umap(
+            means,
+            target,
+            random_state=random_state,
+            title=f"UMAP of {feature} temporal means ({len(target)} clips)",
+        )
+        return [save_figure(ax.figure, Path(out_dir) / f"umap_{feature}.png")]
+    except Exception as exc:  # pragma: no cover - drawing must not stop the study
+        _logger.warning("could not draw the UMAP projection: %s: %s", type(exc).__name__, exc)
+        return []

@@ -1,0 +1,295 @@
+"""The study's run: its validated settings, its plan, and :func:`run_study`, which reads as
+the study's table of contents (load the data; for each representation, extract it and
+evaluate every model on it; then save the best model, the scores, the pictures and the report).
+"""
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+from sklearn.utils import Bunch
+
+from .. import _registry
+from .._io import get_logger
+from .data import default_max_epochs, load_study_data
+from .extraction import extract
+from .report import (
+    draw_learning_curves,
+    draw_umap,
+    format_results,
+    score_predictions,
+    write_csv,
+    write_report,
+)
+from .trials import best_trial, evaluate
+
+__all__ = ["StudyConfig", "plan_pairs", "run_study"]
+
+_logger = get_logger("sklearn_mgc.study")
+
+
+def plan_pairs(features, models, *, models_given):
+    """The grid: ``(representation, model)`` pairs in the study's order.
+
+    Unless models are named (``models_given``), a model runs only on the representations
+    of its registry entry's ``default_on`` (the MLP on the spectrum's mean only, as in the
+    reference study).
+
+    Examples
+    --------
+    >>> plan_pairs(["mel", "spectrum"], ["rf", "mlp"], models_given=False)
+    [('mel', 'rf'), ('spectrum', 'rf'), ('spectrum', 'mlp')]
+    """
+
+    def runs(f, m):
+        default_on = _registry.model(m).default_on
+        return models_given or default_on is None or f in default_on
+
+    return [(f, m) for f in features for m in models if runs(f, m)]
+
+
+@dataclass
+class StudyConfig:
+    """The settings of one study run, validated and completed (see :func:`run_study`).
+
+    Built from :func:`run_study`'s arguments, which hold the defaults: ``features`` and
+    ``models`` become tuples (all of them when None), ``out_dir`` and ``cache_dir`` paths
+    (``out_dir/cache`` when None), ``max_epochs`` a number (50, or 15 on the embedded data),
+    ``pretrained`` and ``model_params`` dicts. Unknown names raise ValueError.
+    """
+
+    data: object
+    split: str | None
+    features: tuple | None
+    models: tuple | None
+    out_dir: Path
+    cache_dir: Path | None
+    max_epochs: int | None
+    patience: int
+    device: str
+    n_jobs: int | None
+    random_state: int
+    pretrained: dict | None
+    model_params: dict | None
+    duration: float | None
+    n_clips_per_genre: int | None
+    splits_dir: str | None
+    umap: bool
+    torch_threads: int | None
+    verbose: int
+    models_given: bool = field(init=False)
+
+    def __post_init__(self):
+        self.models_given = self.models is not None
+        names = _registry.representation_names() if self.features is None else self.features
+        self.features = tuple(_registry.representation(f).name for f in names)
+        names = _registry.model_names() if self.models is None else self.models
+        self.models = tuple(_registry.model(m).name for m in names)
+        if not self.features or not self.models:
+            raise ValueError("the study needs at least one representation and one model")
+        if not self.pairs():
+            raise ValueError(
+                "no representation x model pair to run (the MLP alone runs on the spectrum "
+                "only unless models are named)"
+            )
+        self.out_dir = Path(self.out_dir)
+        self.cache_dir = self.out_dir / "cache" if self.cache_dir is None else Path(self.cache_dir)
+        if self.max_epochs is None:
+            self.max_epochs = default_max_epochs(self.data)
+        self.pretrained = dict(self.pretrained or {})
+        self.model_params = dict(self.model_params or {})
+
+    def pairs(self):
+        """The grid's ``(representation, model)`` pairs (:func:`plan_pairs`)."""
+        return plan_pairs(self.features, self.models, models_given=self.models_given)
+
+    def plan(self):
+        """``(representation, models)`` for each representation with something to run."""
+        pairs = self.pairs()
+        grouped = [(f, tuple(m for g, m in pairs if g == f)) for f in self.features]
+        return [(f, models) for f, models in grouped if models]
+
+    def info(self, message):
+        """Log a progress line (when ``verbose``)."""
+        if self.verbose:
+            _logger.info(message)
+
+
+def run_study(
+    data=None,
+    *,
+    split="study",
+    features=None,
+    models=None,
+    out_dir="mgc-study",
+    cache_dir=None,
+    max_epochs=None,
+    patience=10,
+    device="cpu",
+    n_jobs=None,
+    random_state=28,
+    pretrained=None,
+    model_params=None,
+    duration=None,
+    n_clips_per_genre=None,
+    splits_dir=None,
+    umap=True,
+    torch_threads=1,
+    verbose=1,
+):
+    """Run the genre study: every representation x every classifier, with report and pictures.
+
+    Each representation is extracted once per clip (as a sequence, cached in ``cache_dir``);
+    the vector classifiers (``"rf"``, ``"mlp"``) get its temporal mean
+    (:class:`~sklearn_mgc.TemporalMean`), the sequence networks the sequence itself. Every
+    pair is trained on the training part of the split and scored on its test part.
+
+    Parameters
+    ----------
+    data : str, os.PathLike or None, default=None
+        A GTZAN folder (either layout) or any ``<genre>/<file>`` tree of audio files; None
+        uses the embedded synthetic default (see :func:`load_study_data`).
+    split : {"study", "fault-filtered"}, default="study"
+        The study's stratified 10 % test split (the rest 80/20 train/validation), or the
+        fault-filtered split of full GTZAN.
+    features : list of str or None, default=None
+        Among ``"mel"``, ``"mfcc"``, ``"cqt"``, ``"spectrum"``, ``"wav2vec2"``,
+        ``"encodecmae"``; None takes them all. A pretrained representation whose weights
+        cannot be obtained is skipped with a message saying how to provide them.
+    models : list of str or None, default=None
+        Among ``"rf"``, ``"mlp"``, ``"gru"``, ``"lstm"``, ``"cnn1d"``, ``"cnn2d"``,
+        ``"transformer"``; None takes them all, the MLP on the spectrum only (as the study).
+        A named ``"mlp"`` runs on every representation's mean.
+    out_dir : str or os.PathLike, default="mgc-study"
+        Folder of the outputs (created): ``results.csv``, ``report.md``,
+        ``confusion_matrix.png``, ``learning_curves_<feature>_<model>.png``,
+        ``umap_<feature>.png`` and ``best_model.joblib``.
+    cache_dir : str, os.PathLike or None, default=None
+        Feature cache; None uses ``out_dir/cache``. A re-run reads the features back.
+    max_epochs : int or None, default=None
+        Maximum epochs of the networks; None: 50, or 15 on the embedded data.
+    patience : int, default=10
+        Early-stopping patience of the networks (epochs without a better validation loss).
+    device : str, default="cpu"
+        Torch device of the networks and pretrained encoders.
+    torch_threads : int or None, default=1
+        Torch threads while the networks train on the CPU. The study's networks are small,
+        and one thread is faster than several on small machines (and far faster when the
+        cores are busy); None leaves torch's setting.
+    n_jobs : int or None, default=None
+        Parallel clips during extraction and trees of the random forest.
+    random_state : int, default=28
+        Seed of the split, the models and the UMAP projection (28 is the study's).
+    pretrained : dict or None, default=None
+        ``{"wav2vec2": model id or folder, "encodecmae": checkpoint name or .pt path}``.
+    model_params : dict or None, default=None
+        ``{model name: {parameter: value}}`` overriding :data:`STUDY_MODEL_PARAMS`.
+    duration : float or None, default=None
+        Seconds per clip: 30 for audio folders, the clip length for the embedded data.
+    n_clips_per_genre : int or None, default=None
+        Size of the embedded data (None: :data:`EMBEDDED_DEFAULT`).
+    splits_dir : str or None, default=None
+        Folder of the fault-filtered lists.
+    umap : bool, default=True
+        Draw the UMAP projection of the best representation's temporal means.
+    verbose : int, default=1
+        0: no progress messages; 1: progress lines and the final table, logged at INFO on
+        the ``sklearn_mgc.study`` logger; 2: also progress bars of the extraction and the
+        networks' per-epoch tables. What is left out (a representation without weights,
+        sequences too large for memory, a failed model, a warning during extraction) is
+        always logged, as a warning.
+
+    Returns
+    -------
+    result : :class:`~sklearn.utils.Bunch`
+        ``results`` (list of dict, one per representation x model, with the columns of
+        ``results.csv``), ``best`` (the best row), ``best_pipeline`` (fitted
+        :class:`~sklearn.pipeline.Pipeline` from raw clips), ``skipped`` (list of
+        ``(representation, reason)``), ``files`` (paths written), ``out_dir``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn_mgc.study import run_study
+    >>> result = run_study(features=["mfcc"], models=["rf"], n_clips_per_genre=2,
+    ...                    duration=0.5, out_dir=tempfile.mkdtemp(), umap=False, verbose=0)
+    >>> result.best["model"], result.best["feature"], result.best["n_test"]
+    ('rf', 'mfcc', 8)
+    >>> sorted(os.path.basename(f) for f in result.files)
+    ['best_model.joblib', 'confusion_matrix.png', 'report.md', 'results.csv']
+    """
+    config = StudyConfig(**locals())
+    started = time.perf_counter()
+    config.out_dir.mkdir(parents=True, exist_ok=True)
+    ds = _load_data(config)
+    trials, skipped, files, means = [], [], [], {}
+    for name, models in config.plan():
+        ex = extract(config, ds, name, models)
+        skipped += [(name, reason) for reason in ex.skipped]
+        if ex.models:
+            means[name] = (ex.means, ex.target)
+        for model in ex.models:
+            trials.append(evaluate(config, ex, model))
+            files += draw_learning_curves(trials[-1].classifier, name, model, config.out_dir)
+    return _conclude(config, ds, trials, skipped, files, means, started)
+
+
+def _load_data(config):
+    ds = load_study_data(
+        config.data,
+        split=config.split,
+        random_state=config.random_state,
+        splits_dir=config.splits_dir,
+        n_clips_per_genre=config.n_clips_per_genre,
+        duration=config.duration,
+        cache_dir=config.cache_dir if config.data is None else None,
+    )
+    config.info(f"data: {ds.description}")
+    config.info(f"split: {ds.split}")
+    return ds
+
+
+def _conclude(config, ds, trials, skipped, files, means, started):
+    """Write results.csv, the best model and its pictures, and report.md; the result."""
+    out = config.out_dir
+    rows = [t.row for t in trials]
+    files.append(write_csv(out / "results.csv", rows))
+    best = best_trial(trials)
+    scores = None
+    if best is not None:
+        scores, best_files = _save_best(config, best, means)
+        files += best_files
+    result = Bunch(
+        results=rows,
+        best=None if best is None else best.row,
+        best_pipeline=None if best is None else best.pipeline,
+        skipped=skipped,
+        files=files,
+        out_dir=str(out),
+        seconds=time.perf_counter() - started,
+    )
+    files.append(
+        write_report(out / "report.md", ds, result, max_epochs=config.max_epochs, scores=scores)
+    )
+    result.files = [str(f) for f in files]
+    config.info(f"{len(rows)} runs in {result.seconds:.0f} s; outputs in {out}")
+    _logger.debug("results:\n%s", format_results(rows))
+    return result
+
+
+def _save_best(config, best, means):
+    """Save ``best_model.joblib``, its confusion matrix and the UMAP of its representation."""
+    feature, model = best.row["feature"], best.row["model"]
+    model_path = config.out_dir / "best_model.joblib"
+    joblib.dump(best.pipeline, model_path)
+    config.info(f"saved the best model, {model} on {feature}, as {model_path}")
+    scores = score_predictions(
+        best.y_test, best.y_pred, out_dir=config.out_dir, title=f"Best model: {model} on {feature}"
+    )
+    files = [model_path, scores.confusion_matrix]
+    if config.umap and feature in means:
+        config.info(f"drawing the UMAP projection of {feature} ...")
+        M, y = means[feature]
+        files += draw_umap(M, y, feature, config.out_dir, random_state=config.random_state)
+    return scores, files
