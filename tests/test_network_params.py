@@ -11,31 +11,28 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import check_param_validation
 from torch import nn
 
-from sklearn_mgc.networks import (
-    BaseNetClassifier,
-    CNN1DClassifier,
-    CNN2DClassifier,
-    GRUClassifier,
-    LSTMClassifier,
-    MLPClassifier,
-    TransformerClassifier,
-)
+from sklearn_mgc import networks
+from sklearn_mgc.networks import BaseNetClassifier, GRUClassifier, LSTMClassifier
 from sklearn_mgc.networks._params import OptimizerClass, SizeTuple
 
+# every public network, from the package's own list
 ALL = [
-    MLPClassifier,
-    LSTMClassifier,
-    GRUClassifier,
-    CNN1DClassifier,
-    CNN2DClassifier,
-    TransformerClassifier,
+    getattr(networks, name)
+    for name in networks.__all__
+    if name.endswith("Classifier") and name != "BaseNetClassifier"
 ]
+MLP, CNN1D, CNN2D, TRANSFORMER = (
+    networks.MLPClassifier,
+    networks.CNN1DClassifier,
+    networks.CNN2DClassifier,
+    networks.TransformerClassifier,
+)
 
 
 def toy(Est, n=12):
     rng = np.random.RandomState(0)
     y = np.array(["rock", "jazz"] * (n // 2))
-    X = rng.randn(n, 4) if Est is MLPClassifier else rng.randn(n, 6, 4)
+    X = rng.randn(n, 4) if Est is MLP else rng.randn(n, 6, 4)
     return X.astype(np.float32), y
 
 
@@ -108,19 +105,19 @@ BAD_VALUES = [
     (GRUClassifier, "hidden_size", 0, r"an int in the range \[1, inf\)"),
     (LSTMClassifier, "n_layers", 1.5, r"an int in the range \[1, inf\)"),
     (GRUClassifier, "dropout", 1.0, r"a float in the range \[0.0, 1.0\)"),
-    (CNN1DClassifier, "channels", (8, 0), r"a tuple of ints >= 1 \(at least one\)"),
-    (CNN2DClassifier, "channels", (), r"a tuple of ints >= 1 \(at least one\)"),
-    (MLPClassifier, "hidden_sizes", "64", r"a tuple of ints >= 1"),
-    (CNN1DClassifier, "kernel_size", 0, r"an int in the range \[1, inf\)"),
-    (CNN2DClassifier, "pool_size", -2, r"an int in the range \[1, inf\)"),
-    (CNN1DClassifier, "dense_size", None, r"an int in the range \[1, inf\)"),
-    (TransformerClassifier, "d_model", 0, r"an int in the range \[1, inf\) or None"),
-    (TransformerClassifier, "n_heads", 0, r"an int in the range \[1, inf\)"),
-    (TransformerClassifier, "dim_feedforward", 2.0, r"an int in the range \[1, inf\)"),
-    (TransformerClassifier, "attention_dropout", -0.1, r"a float in the range \[0.0, 1.0\)"),
-    (TransformerClassifier, "positional_encoding", "rotary", r"'learned'"),
-    (MLPClassifier, "max_epochs", 0, r"an int in the range \[1, inf\)"),
-    (MLPClassifier, "batch_size", 0, r"an int in the range \[1, inf\)"),
+    (CNN1D, "channels", (8, 0), r"a tuple of ints >= 1 \(at least one\)"),
+    (CNN2D, "channels", (), r"a tuple of ints >= 1 \(at least one\)"),
+    (MLP, "hidden_sizes", "64", r"a tuple of ints >= 1"),
+    (CNN1D, "kernel_size", 0, r"an int in the range \[1, inf\)"),
+    (CNN2D, "pool_size", -2, r"an int in the range \[1, inf\)"),
+    (CNN1D, "dense_size", None, r"an int in the range \[1, inf\)"),
+    (TRANSFORMER, "d_model", 0, r"an int in the range \[1, inf\) or None"),
+    (TRANSFORMER, "n_heads", 0, r"an int in the range \[1, inf\)"),
+    (TRANSFORMER, "dim_feedforward", 2.0, r"an int in the range \[1, inf\)"),
+    (TRANSFORMER, "attention_dropout", -0.1, r"a float in the range \[0.0, 1.0\)"),
+    (TRANSFORMER, "positional_encoding", "rotary", r"'learned'"),
+    (MLP, "max_epochs", 0, r"an int in the range \[1, inf\)"),
+    (MLP, "batch_size", 0, r"an int in the range \[1, inf\)"),
     (GRUClassifier, "lr", -1.0, r"a float in the range \[0.0, inf\)"),
     (GRUClassifier, "weight_decay", "0.1", r"a float in the range \[0.0, inf\)"),
     (GRUClassifier, "optimizer", "lbfgs", r"'adamw'.* or a subclass of torch.optim.Optimizer"),
@@ -153,19 +150,19 @@ def test_bad_value_names_the_parameter_and_accepted_values(Est, name, value, acc
 
 
 def test_valid_edge_values_train():
-    X, y = toy(MLPClassifier)
+    X, y = toy(MLP)
     # no hidden layer: a linear model; validation_fraction=0: no split
-    clf = MLPClassifier(hidden_sizes=(), validation_fraction=0.0, max_epochs=2).fit(X, y)
+    clf = MLP(hidden_sizes=(), validation_fraction=0.0, max_epochs=2).fit(X, y)
     assert len(clf.net_.module_.layers) == 1
-    X, y = toy(CNN1DClassifier)
-    clf = CNN1DClassifier(channels=[4, 4], dense_size=4, max_epochs=1, device=None)
+    X, y = toy(CNN1D)
+    clf = CNN1D(channels=[4, 4], dense_size=4, max_epochs=1, device=None)
     assert clf.fit(X, y).predict(X).shape == (len(X),)
 
 
 def test_cross_parameter_rule_names_both():
-    X, y = toy(TransformerClassifier)
+    X, y = toy(TRANSFORMER)
     with pytest.raises(ValueError, match=r"n_heads=3 must divide .*d_model=8"):
-        TransformerClassifier(d_model=8, n_heads=3, max_epochs=1).fit(X, y)
+        TRANSFORMER(d_model=8, n_heads=3, max_epochs=1).fit(X, y)
 
 
 def test_custom_constraints():

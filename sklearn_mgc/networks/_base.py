@@ -126,6 +126,18 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         """
         raise NotImplementedError
 
+    def _check_params(self, n_features):
+        """Check the rules that tie parameters to each other or to the data.
+
+        Called by ``fit`` after the single parameters are validated and before any
+        training; raise a ``ValueError`` naming every parameter involved. Nothing by default.
+
+        Parameters
+        ----------
+        n_features : int
+            ``F`` (sequence input, 1 for a univariate sequence) or ``d`` (vector input).
+        """
+
     #: the architecture part of :meth:`get_test_params` (a tiny model); subclasses set it
     _test_params = {}
 
@@ -255,6 +267,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         Xt = self._to_tensor(X)
         yt = torch.from_numpy(y_enc.astype(np.int64))
         n_frames, n_features = _n_frames_and_features(Xt if self._input_kind != "vector" else X)
+        self._check_params(n_features)
         valid = None if valid_idx is None else (Xt[valid_idx], yt[valid_idx])
         net_args = {"shape": (n_features, n_frames), "valid": valid, "y": y}
         self.net_ = self._train_seeded(Xt[train_idx], yt[train_idx], seed, net_args)

@@ -172,7 +172,10 @@ class TransformerClassifier(BaseNetClassifier):
         "positional_encoding": ("sinusoidal", [StrOptions({"sinusoidal", "learned"})]),
     }
 
-    def _build_module(self, n_features, n_frames, n_classes):
+    _test_params = {"d_model": 8, "n_heads": 2, "n_layers": 1, "dropout": 0.0}
+
+    def _check_params(self, n_features):
+        """``n_heads`` must divide the model size (``d_model``, or ``F`` when it is None)."""
         d = n_features if self.d_model is None else self.d_model
         if d % self.n_heads:
             divisors = [k for k in range(1, min(d, 64) + 1) if d % k == 0]
@@ -185,6 +188,8 @@ class TransformerClassifier(BaseNetClassifier):
                 f"n_heads={self.n_heads} must divide the model size: {origin}. Use n_heads in "
                 f"{divisors}, or set d_model to a multiple of n_heads to add a projection."
             )
+
+    def _build_module(self, n_features, n_frames, n_classes):
         return TransformerNet(
             n_features,
             n_classes,
@@ -197,10 +202,3 @@ class TransformerClassifier(BaseNetClassifier):
             positional_encoding=self.positional_encoding,
             max_len=n_frames,
         )
-
-    _test_params = {
-        "d_model": 8,
-        "n_heads": 2,
-        "n_layers": 1,
-        "dropout": 0.0,
-    }
