@@ -6,7 +6,8 @@ Sequence networks (:class:`LSTMClassifier`, :class:`GRUClassifier`,
 reads vectors ``(n, d)``. All share :class:`BaseNetClassifier`.
 """
 
-from ._base import AttentionPooling, BaseNetClassifier
+from ._attention import AttentionPooling
+from ._base import BaseNetClassifier
 from .cnn import CNN1DClassifier, CNN2DClassifier
 from .mlp import MLPClassifier
 from .rnn import GRUClassifier, LSTMClassifier

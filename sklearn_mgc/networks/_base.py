@@ -4,13 +4,13 @@
 plain parameters (architecture sizes and training settings), and :meth:`~BaseNetClassifier.fit`
 builds a :class:`skorch.NeuralNetClassifier` around the family's ``nn.Module`` and stores it
 as ``net_``.  Every family (``rnn.py``, ``cnn.py``, ``transformer.py``, ``mlp.py``) only
-defines ``_build_module`` and the kind of input it reads; labels, input checks,
-``random_state``, the stratified validation split, early stopping, class weights, gradient
-clipping and the learning history live here, once.
+declares its architecture parameters and defines ``_build_module`` and the kind of input it
+reads; labels, input checks, parameter validation, ``random_state``, the stratified
+validation split, early stopping, class weights, gradient clipping and the learning history
+live here, once.
 """
 
 import math
-import numbers
 
 import numpy as np
 import torch
@@ -23,130 +23,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from torch import nn
 
-__all__ = ["BaseNetClassifier", "AttentionPooling"]
+# AttentionPooling lived here: fitted models pickled before the move name this module
+from ._attention import AttentionPooling  # noqa: F401
+from ._docs import fill_doc
+from ._params import OPTIMIZERS, TRAINING_PARAMS, declare_params
 
-_OPTIMIZERS = {
-    "adamw": torch.optim.AdamW,
-    "adam": torch.optim.Adam,
-    "sgd": torch.optim.SGD,
-    "rmsprop": torch.optim.RMSprop,
-}
-
-# Shared numpydoc text for the training parameters, appended to every estimator's docstring.
-TRAINING_PARAMS_DOC = """\
-max_epochs : int, default=100
-        Maximum number of passes over the training data.
-
-    batch_size : int, default=32
-        Number of clips per mini-batch (the training batches are shuffled every epoch).
-
-    lr : float, default=1e-3
-        Learning rate of the optimizer.
-
-    weight_decay : float, default=0.01
-        Weight decay (L2 penalty; decoupled for AdamW).
-
-    optimizer : {"adamw", "adam", "sgd", "rmsprop"} or torch.optim.Optimizer subclass, \
-default="adamw"
-        The optimizer.
-
-    grad_clip : float or None, default=1.0
-        Clip the global gradient norm to this value; ``None`` disables clipping.
-
-    validation_fraction : float or None, default=0.2
-        Fraction of the training clips held out, stratified by class, to monitor the
-        validation loss and accuracy (the reference study's 80/20 split). ``None`` trains
-        on every clip (early stopping then monitors the training loss).
-
-    patience : int or None, default=10
-        Early stopping: stop when the monitored loss has not improved for this many
-        epochs, and restore the weights of the best epoch. ``None`` trains for
-        ``max_epochs`` epochs and keeps the last weights.
-
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the cross-entropy loss, as in scikit-learn
-        (``"balanced"``: ``n_samples / (n_classes * np.bincount(y))``).
-
-    device : str, default="cpu"
-        Torch device to train and predict on, e.g. ``"cuda"``.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weight initialisation, dropout, the batch shuffling and the validation
-        split. With an int, two fits on the CPU give the same probabilities. The global
-        torch random state is restored after ``fit``.
-
-    verbose : int, default=0
-        ``0`` is silent; ``> 0`` prints skorch's per-epoch table (losses, accuracies,
-        duration).
-
-    standardize : bool, default=True
-        Standardise each feature with the mean and standard deviation of the training
-        data (over clips and frames) before the network, as a ``StandardScaler`` would for
-        2-D input; this matters for raw representations such as log-mel or MFCC values,
-        for which scikit-learn has no 3-D scaler. ``False`` feeds ``X`` unchanged."""
-
-TRAINING_ATTRIBUTES_DOC = """\
-classes_ : ndarray of shape (n_classes,)
-        The class labels, sorted.
-
-    n_features_in_ : int
-        Number of features seen during ``fit``: ``X.shape[1]`` for a 2-D input and the
-        feature axis ``F`` for a 3-D ``(n, T, F)`` input.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features, only when ``X`` was a DataFrame with string column names.
-
-    net_ : skorch.NeuralNetClassifier
-        The fitted skorch net; ``net_.module_`` is the torch module.
-
-    history_ : skorch.History
-        The per-epoch learning history (``train_loss``, ``train_acc``, ``valid_loss``,
-        ``valid_acc``, ``dur``), e.g. ``history_[:, "valid_loss"]``, for learning curves."""
-
-
-def _fill_doc(cls):
-    """Insert the shared training parameter and attribute docs into ``cls.__doc__``."""
-    if cls.__doc__:
-        cls.__doc__ = cls.__doc__.replace("{training_params}", TRAINING_PARAMS_DOC).replace(
-            "{training_attributes}", TRAINING_ATTRIBUTES_DOC
-        )
-    return cls
-
-
-class AttentionPooling(nn.Module):
-    """Attention pooling over time.
-
-    ``a_t = w . h_t + b``, ``alpha = softmax_t(a)``, ``context = sum_t alpha_t h_t``.
-
-    Parameters
-    ----------
-    input_size : int
-        Size of each ``h_t``.
-
-    Attributes
-    ----------
-    score : torch.nn.Linear
-        The scoring layer ``w . h_t + b``, from ``input_size`` to 1.
-
-    Notes
-    -----
-    ``forward`` maps ``h`` of shape ``(n, T, input_size)`` to the context ``(n, input_size)``.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sklearn_mgc.networks import AttentionPooling
-    >>> AttentionPooling(6)(torch.randn(2, 10, 6)).shape
-    torch.Size([2, 6])
-    """
-
-    def __init__(self, input_size):
-        super().__init__()
-        self.score = nn.Linear(input_size, 1)
-
-    def forward(self, h):
-        alpha = torch.softmax(self.score(h).squeeze(-1), dim=1)  # (n, T)
-        return torch.bmm(alpha.unsqueeze(1), h).squeeze(1)
+__all__ = ["BaseNetClassifier"]
 
 
 def _silent(*args, **kwargs):
@@ -171,14 +53,22 @@ def _n_frames_and_features(X):
 class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     """Base class of the skorch-backed network classifiers.
 
-    Not used directly: a subclass lists its architecture parameters and the training
-    parameters below in ``__init__`` and defines
+    Not used directly: a subclass declares its architecture parameters and defines
     ``_build_module(n_features, n_frames, n_classes) -> torch.nn.Module`` and the class
     attribute ``_input_kind``:
 
     - ``"sequence"``: ``X`` of shape ``(n, T, F)``; a 2-D ``(n, T)`` array is a univariate
       sequence ``(n, T, 1)``. The module receives ``(batch, T, F)`` float32 tensors.
     - ``"vector"``: ``X`` of shape ``(n, d)``; a 3-D input raises a ``ValueError``.
+
+    Parameters are declared, not forwarded: the class attribute ``_architecture_params``
+    maps each architecture parameter to ``(default, constraints)`` (scikit-learn's
+    ``_parameter_constraints`` syntax), and defining the subclass gives it an ``__init__``
+    whose signature lists those parameters and the training parameters below, keyword-only,
+    and which only stores them (see ``sklearn_mgc.networks._params.declare_params``). A
+    subclass's declaration extends its parent's. ``fit`` validates every parameter first.
+    Placeholders such as ``{training_params}`` in a subclass's docstring are filled with the
+    shared text.
 
     Parameters
     ----------
@@ -209,37 +99,17 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _input_kind = "sequence"
+    #: name -> (default, constraints) of the architecture parameters; subclasses extend it
+    _architecture_params = {}
 
-    def __init__(
-        self,
-        *,
-        max_epochs=100,
-        batch_size=32,
-        lr=1e-3,
-        weight_decay=0.01,
-        optimizer="adamw",
-        grad_clip=1.0,
-        validation_fraction=0.2,
-        patience=10,
-        class_weight=None,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-        standardize=True,
-    ):
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.optimizer = optimizer
-        self.grad_clip = grad_clip
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.class_weight = class_weight
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.standardize = standardize
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        fill_doc(cls)
+        if "_architecture_params" in vars(cls) and "__init__" not in vars(cls):
+            architecture = {}
+            for klass in reversed(cls.__mro__):
+                architecture.update(vars(klass).get("_architecture_params", {}))
+            declare_params(cls, {**architecture, **TRAINING_PARAMS})
 
     # ------------------------------------------------------------------ to override
     def _build_module(self, n_features, n_frames, n_classes):  # pragma: no cover
@@ -256,13 +126,29 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         """
         raise NotImplementedError
 
+    def _check_params(self, n_features):
+        """Check the rules that tie parameters to each other or to the data.
+
+        Called by ``fit`` after the single parameters are validated and before any
+        training; raise a ``ValueError`` naming every parameter involved. Nothing by default.
+
+        Parameters
+        ----------
+        n_features : int
+            ``F`` (sequence input, 1 for a univariate sequence) or ``d`` (vector input).
+        """
+
+    #: the architecture part of :meth:`get_test_params` (a tiny model); subclasses set it
+    _test_params = {}
+
     @classmethod
     def get_test_params(cls):
-        """Cheap constructor settings for tests (tiny model, few epochs).
+        """Cheap constructor settings for tests: few epochs and the class's tiny model.
 
         Returns
         -------
         params : dict
+            The training settings below, updated with the class's ``_test_params``.
         """
         return {
             "max_epochs": 20,
@@ -271,6 +157,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             "validation_fraction": None,
             "patience": None,
             "random_state": 0,
+            **cls._test_params,
         }
 
     def __sklearn_tags__(self):
@@ -355,47 +242,6 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         self._scale = std.astype(np.float32)
 
     # ------------------------------------------------------------------ training
-    def _split(self, y, seed):
-        """Indices (train, valid) of the stratified validation split, valid None if disabled."""
-        frac = self.validation_fraction
-        n = len(y)
-        if frac is None or frac == 0:
-            return np.arange(n), None
-        if not isinstance(frac, numbers.Real) or not 0 < frac < 1:
-            raise ValueError(
-                f"validation_fraction must be a float in (0, 1) or None; got {frac!r}."
-            )
-        n_valid = math.ceil(frac * n)
-        if n - n_valid < 1:
-            raise ValueError(
-                f"validation_fraction={frac} leaves no training sample out of {n}; "
-                "use a smaller fraction or validation_fraction=None."
-            )
-        try:
-            splitter = StratifiedShuffleSplit(n_splits=1, test_size=n_valid, random_state=seed)
-            train, valid = next(splitter.split(np.zeros(n), y))
-        except ValueError:  # a class too small to stratify: plain random split
-            splitter = ShuffleSplit(n_splits=1, test_size=n_valid, random_state=seed)
-            train, valid = next(splitter.split(np.zeros(n)))
-        return train, valid
-
-    def _make_optimizer(self):
-        opt = self.optimizer
-        if isinstance(opt, str):
-            try:
-                return _OPTIMIZERS[opt.lower()]
-            except KeyError:
-                raise ValueError(
-                    f"optimizer must be one of {sorted(_OPTIMIZERS)} or a torch.optim.Optimizer "
-                    f"subclass; got {opt!r}."
-                ) from None
-        if isinstance(opt, type) and issubclass(opt, torch.optim.Optimizer):
-            return opt
-        raise ValueError(
-            f"optimizer must be one of {sorted(_OPTIMIZERS)} or a torch.optim.Optimizer "
-            f"subclass; got {opt!r}."
-        )
-
     def fit(self, X, y):
         """Train the network.
 
@@ -411,67 +257,117 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         self : object
             The fitted classifier.
         """
-        from skorch import NeuralNetClassifier
-        from skorch.callbacks import EarlyStopping, EpochScoring, GradientNormClipping
-        from skorch.dataset import Dataset
-        from skorch.helper import predefined_split
-
+        self._validate_params()
         X, y = self._validate_X_fit(X, y)
-        check_classification_targets(y)
-        encoder = LabelEncoder()
-        y_enc = encoder.fit_transform(y)
-        self.classes_ = encoder.classes_
-        n_classes = len(self.classes_)
-        if n_classes < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes; got 1 class "
-                f"({self.classes_[0]!r})."
-            )
-        optimizer = self._make_optimizer()
-
-        rng = check_random_state(self.random_state)
-        seed = None if self.random_state is None else int(rng.randint(np.iinfo(np.int32).max))
+        y_enc = self._encode_labels(y)
+        seed = self._training_seed()
         train_idx, valid_idx = self._split(y_enc, seed)
-
         if self.standardize:
             self._fit_standardization(X[train_idx])
         Xt = self._to_tensor(X)
         yt = torch.from_numpy(y_enc.astype(np.int64))
         n_frames, n_features = _n_frames_and_features(Xt if self._input_kind != "vector" else X)
+        self._check_params(n_features)
+        valid = None if valid_idx is None else (Xt[valid_idx], yt[valid_idx])
+        net_args = {"shape": (n_features, n_frames), "valid": valid, "y": y}
+        self.net_ = self._train_seeded(Xt[train_idx], yt[train_idx], seed, net_args)
+        self.history_ = self.net_.history
+        return self
 
-        callbacks = [
-            (
-                "train_acc",
-                EpochScoring("accuracy", on_train=True, name="train_acc", lower_is_better=False),
-            ),
-        ]
+    def _encode_labels(self, y):
+        """Set ``classes_`` (the sorted labels) and return ``y`` as indices into it."""
+        check_classification_targets(y)
+        encoder = LabelEncoder()
+        y_enc = encoder.fit_transform(y)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes; got 1 class "
+                f"({self.classes_[0]!r})."
+            )
+        return y_enc
+
+    def _training_seed(self):
+        """The int that seeds the split, the weights and the batches; None if unseeded."""
+        if self.random_state is None:
+            return None
+        rng = check_random_state(self.random_state)
+        return int(rng.randint(np.iinfo(np.int32).max))
+
+    def _split(self, y, seed):
+        """Indices (train, valid) of the stratified validation split, valid None if disabled."""
+        frac = self.validation_fraction
+        n = len(y)
+        if frac is None or frac == 0:
+            return np.arange(n), None
+        n_valid = math.ceil(frac * n)
+        if n - n_valid < 1:
+            raise ValueError(
+                f"validation_fraction={frac} leaves no training sample out of {n}; "
+                "use a smaller fraction or validation_fraction=None."
+            )
+        try:
+            splitter = StratifiedShuffleSplit(n_splits=1, test_size=n_valid, random_state=seed)
+            train, valid = next(splitter.split(np.zeros(n), y))
+        except ValueError:  # a class too small to stratify: plain random split
+            splitter = ShuffleSplit(n_splits=1, test_size=n_valid, random_state=seed)
+            train, valid = next(splitter.split(np.zeros(n)))
+        return train, valid
+
+    def _callbacks(self, monitor):
+        """skorch callbacks: train accuracy, gradient clipping, early stopping on ``monitor``."""
+        from skorch.callbacks import EarlyStopping, EpochScoring, GradientNormClipping
+
+        train_acc = EpochScoring("accuracy", on_train=True, name="train_acc", lower_is_better=False)
+        callbacks = [("train_acc", train_acc)]
         if self.grad_clip is not None:
             callbacks.append(("grad_clip", GradientNormClipping(self.grad_clip)))
-        if valid_idx is not None:
-            train_split = predefined_split(Dataset(Xt[valid_idx], yt[valid_idx]))
-            monitor = "valid_loss"
-        else:
-            train_split = None
-            monitor = "train_loss"
         if self.patience is not None:
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(
-                        monitor=monitor,
-                        patience=self.patience,
-                        load_best=True,
-                        sink=print if self.verbose else _silent,
-                    ),
-                )
+            sink = print if self.verbose else _silent
+            stopping = EarlyStopping(
+                monitor=monitor, patience=self.patience, load_best=True, sink=sink
             )
+            callbacks.append(("early_stopping", stopping))
+        return callbacks
 
+    def _initialize_net(self, generator, n_train, *, shape, valid, y):
+        """Build the module and the skorch net around it (under the training seed).
+
+        ``shape`` is ``(n_features, n_frames)``, ``valid`` the ``(X, y)`` tensors of the
+        validation split or None, ``y`` the training labels (for class weights).
+        """
+        from skorch import NeuralNetClassifier
+        from skorch.dataset import Dataset
+        from skorch.helper import predefined_split
+
+        n_classes = len(self.classes_)
+        module = self._build_module(*shape, n_classes)
         kwargs = {}
         if self.class_weight is not None:
             weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
             kwargs["criterion__weight"] = torch.as_tensor(weights, dtype=torch.float32)
+        return NeuralNetClassifier(
+            module,
+            criterion=nn.CrossEntropyLoss,
+            optimizer=self._optimizer_class(),
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=None if valid is None else predefined_split(Dataset(*valid)),
+            callbacks=self._callbacks("train_loss" if valid is None else "valid_loss"),
+            classes=np.arange(n_classes),
+            device=self.device,
+            verbose=self.verbose,
+            iterator_train__shuffle=True,
+            iterator_train__generator=generator,
+            # a lone last sample would break BatchNorm in training mode
+            iterator_train__drop_last=(n_train % self.batch_size == 1 and n_train > 1),
+            **kwargs,
+        )
 
-        n_train = len(train_idx)
+    def _train_seeded(self, X, y, seed, net_args):
+        """Build and train the net with torch seeded by ``seed``; restore torch's RNG after."""
         generator = torch.Generator()
         cuda_devices = []
         if str(self.device).startswith("cuda") and torch.cuda.is_available():
@@ -482,32 +378,17 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 generator.manual_seed(seed)
             else:
                 generator.seed()
-            module = self._build_module(n_features, n_frames, n_classes)
-            net = NeuralNetClassifier(
-                module,
-                criterion=nn.CrossEntropyLoss,
-                optimizer=optimizer,
-                optimizer__weight_decay=self.weight_decay,
-                lr=self.lr,
-                max_epochs=self.max_epochs,
-                batch_size=self.batch_size,
-                train_split=train_split,
-                callbacks=callbacks,
-                classes=np.arange(n_classes),
-                device=self.device,
-                verbose=self.verbose,
-                iterator_train__shuffle=True,
-                iterator_train__generator=generator,
-                # a lone last sample would break BatchNorm in training mode
-                iterator_train__drop_last=(n_train % self.batch_size == 1 and n_train > 1),
-                **kwargs,
-            )
-            net.fit(Xt[train_idx], yt[train_idx])
+            net = self._initialize_net(generator, len(X), **net_args)
+            net.fit(X, y)
         # the generator is only needed while training; drop it so the net pickles cleanly
         net.iterator_train__generator = None
-        self.net_ = net
-        self.history_ = net.history
-        return self
+        return net
+
+    def _optimizer_class(self):
+        """The optimizer class (``optimizer`` is validated: a known name or such a class)."""
+        if isinstance(self.optimizer, str):
+            return OPTIMIZERS[self.optimizer]
+        return self.optimizer
 
     # ------------------------------------------------------------------ prediction
     def predict_proba(self, X):
@@ -549,4 +430,5 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
 
-_fill_doc(BaseNetClassifier)
+declare_params(BaseNetClassifier, TRAINING_PARAMS)
+fill_doc(BaseNetClassifier)

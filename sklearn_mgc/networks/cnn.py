@@ -3,7 +3,8 @@
 import torch.nn.functional as F
 from torch import nn
 
-from ._base import BaseNetClassifier, _fill_doc
+from ._base import BaseNetClassifier
+from ._params import SizeTuple, fraction, positive_int
 
 __all__ = ["CNN1DNet", "CNN2DNet", "CNN1DClassifier", "CNN2DClassifier"]
 
@@ -83,7 +84,6 @@ class CNN2DNet(nn.Module):
         return self.out(self.dropout(x.mean(dim=(-2, -1))))
 
 
-@_fill_doc
 class CNN1DClassifier(BaseNetClassifier):
     """1-D convolutional network over time, features as channels (the reference study's CNN1D).
 
@@ -94,19 +94,21 @@ class CNN1DClassifier(BaseNetClassifier):
     Parameters
     ----------
     channels : tuple of int, default=(128, 256, 512)
-        Output channels of the convolution blocks.
+        Output channels of the convolution blocks (one block per entry, at least one).
 
     kernel_size : int, default=3
         Convolution kernel size (odd keeps the length: padding ``kernel_size // 2``).
 
     pool_size : int, default=3
-        Max-pooling window and stride after each block.
+        Max-pooling window and stride after each block. 3 as in the reference CNN1D,
+        where :class:`CNN2DClassifier` pools 2 x 2.
 
     dense_size : int, default=128
         Size of the hidden dense layer.
 
-    dropout : float, default=0.5
-        Dropout before the dense layers.
+    dropout : float in [0, 1), default=0.5
+        Dropout before the dense layers. 0.5 as in the reference CNN1D, which (unlike the
+        reference CNN2D, default 0) regularises its two dense layers.
 
     {training_params}
 
@@ -133,48 +135,13 @@ class CNN1DClassifier(BaseNetClassifier):
     (2, 2)
     """
 
-    def __init__(
-        self,
-        *,
-        channels=(128, 256, 512),
-        kernel_size=3,
-        pool_size=3,
-        dense_size=128,
-        dropout=0.5,
-        max_epochs=100,
-        batch_size=32,
-        lr=1e-3,
-        weight_decay=0.01,
-        optimizer="adamw",
-        grad_clip=1.0,
-        validation_fraction=0.2,
-        patience=10,
-        class_weight=None,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-        standardize=True,
-    ):
-        super().__init__(
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            optimizer=optimizer,
-            grad_clip=grad_clip,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            class_weight=class_weight,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            standardize=standardize,
-        )
-        self.channels = channels
-        self.kernel_size = kernel_size
-        self.pool_size = pool_size
-        self.dense_size = dense_size
-        self.dropout = dropout
+    _architecture_params = {
+        "channels": ((128, 256, 512), [SizeTuple()]),
+        "kernel_size": (3, positive_int()),
+        "pool_size": (3, positive_int()),
+        "dense_size": (128, positive_int()),
+        "dropout": (0.5, fraction()),
+    }
 
     def _build_module(self, n_features, n_frames, n_classes):
         return CNN1DNet(
@@ -187,23 +154,13 @@ class CNN1DClassifier(BaseNetClassifier):
             dropout=self.dropout,
         )
 
-    @classmethod
-    def get_test_params(cls):
-        """Cheap constructor settings for tests.
-
-        Returns
-        -------
-        params : dict
-        """
-        return {
-            **BaseNetClassifier.get_test_params(),
-            "channels": (8, 8),
-            "dense_size": 8,
-            "dropout": 0.0,
-        }
+    _test_params = {
+        "channels": (8, 8),
+        "dense_size": 8,
+        "dropout": 0.0,
+    }
 
 
-@_fill_doc
 class CNN2DClassifier(BaseNetClassifier):
     """2-D convolutional network on the ``(T, F)`` representation read as a one-channel image.
 
@@ -214,16 +171,18 @@ class CNN2DClassifier(BaseNetClassifier):
     Parameters
     ----------
     channels : tuple of int, default=(32, 64)
-        Output channels of the convolution blocks.
+        Output channels of the convolution blocks (one block per entry, at least one).
 
     kernel_size : int, default=3
         Square convolution kernel size (padding ``kernel_size // 2``).
 
     pool_size : int, default=2
-        Square max-pooling window and stride after each block.
+        Square max-pooling window and stride after each block (2 x 2 as in the reference
+        CNN2D; :class:`CNN1DClassifier` pools 3 frames).
 
-    dropout : float, default=0.0
-        Dropout on the pooled features.
+    dropout : float in [0, 1), default=0.0
+        Dropout on the pooled features (none in the reference CNN2D, which has no dense
+        hidden layer; :class:`CNN1DClassifier` uses 0.5).
 
     {training_params}
 
@@ -248,46 +207,12 @@ class CNN2DClassifier(BaseNetClassifier):
     (2,)
     """
 
-    def __init__(
-        self,
-        *,
-        channels=(32, 64),
-        kernel_size=3,
-        pool_size=2,
-        dropout=0.0,
-        max_epochs=100,
-        batch_size=32,
-        lr=1e-3,
-        weight_decay=0.01,
-        optimizer="adamw",
-        grad_clip=1.0,
-        validation_fraction=0.2,
-        patience=10,
-        class_weight=None,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-        standardize=True,
-    ):
-        super().__init__(
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            optimizer=optimizer,
-            grad_clip=grad_clip,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            class_weight=class_weight,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            standardize=standardize,
-        )
-        self.channels = channels
-        self.kernel_size = kernel_size
-        self.pool_size = pool_size
-        self.dropout = dropout
+    _architecture_params = {
+        "channels": ((32, 64), [SizeTuple()]),
+        "kernel_size": (3, positive_int()),
+        "pool_size": (2, positive_int()),
+        "dropout": (0.0, fraction()),
+    }
 
     def _build_module(self, n_features, n_frames, n_classes):
         return CNN2DNet(
@@ -298,12 +223,4 @@ class CNN2DClassifier(BaseNetClassifier):
             dropout=self.dropout,
         )
 
-    @classmethod
-    def get_test_params(cls):
-        """Cheap constructor settings for tests.
-
-        Returns
-        -------
-        params : dict
-        """
-        return {**BaseNetClassifier.get_test_params(), "channels": (4, 8)}
+    _test_params = {"channels": (4, 8)}

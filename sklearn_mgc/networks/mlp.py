@@ -2,7 +2,8 @@
 
 from torch import nn
 
-from ._base import BaseNetClassifier, _fill_doc
+from ._base import BaseNetClassifier
+from ._params import SizeTuple, fraction
 
 __all__ = ["MLPNet", "MLPClassifier"]
 
@@ -31,7 +32,6 @@ class MLPNet(nn.Module):
         return self.layers(x)
 
 
-@_fill_doc
 class MLPClassifier(BaseNetClassifier):
     """Multi-layer perceptron on vectors (the reference study's MLP).
 
@@ -41,10 +41,10 @@ class MLPClassifier(BaseNetClassifier):
     Parameters
     ----------
     hidden_sizes : tuple of int, default=(1024, 512, 256, 128, 64)
-        Sizes of the hidden blocks.
+        Sizes of the hidden blocks; ``()`` leaves a linear model.
 
-    dropout : float, default=0.5
-        Dropout after each block.
+    dropout : float in [0, 1), default=0.5
+        Dropout after each block (0.5 as in the reference MLP).
 
     {training_params}
 
@@ -72,54 +72,14 @@ class MLPClassifier(BaseNetClassifier):
 
     _input_kind = "vector"
 
-    def __init__(
-        self,
-        *,
-        hidden_sizes=(1024, 512, 256, 128, 64),
-        dropout=0.5,
-        max_epochs=100,
-        batch_size=32,
-        lr=1e-3,
-        weight_decay=0.01,
-        optimizer="adamw",
-        grad_clip=1.0,
-        validation_fraction=0.2,
-        patience=10,
-        class_weight=None,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-        standardize=True,
-    ):
-        super().__init__(
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            optimizer=optimizer,
-            grad_clip=grad_clip,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            class_weight=class_weight,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            standardize=standardize,
-        )
-        self.hidden_sizes = hidden_sizes
-        self.dropout = dropout
+    _architecture_params = {
+        "hidden_sizes": ((1024, 512, 256, 128, 64), [SizeTuple(allow_empty=True)]),
+        "dropout": (0.5, fraction()),
+    }
 
     def _build_module(self, n_features, n_frames, n_classes):
         return MLPNet(
             n_features, n_classes, hidden_sizes=tuple(self.hidden_sizes), dropout=self.dropout
         )
 
-    @classmethod
-    def get_test_params(cls):
-        """Cheap constructor settings for tests.
-
-        Returns
-        -------
-        params : dict
-        """
-        return {**BaseNetClassifier.get_test_params(), "hidden_sizes": (8,), "dropout": 0.0}
+    _test_params = {"hidden_sizes": (8,), "dropout": 0.0}

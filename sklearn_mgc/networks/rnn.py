@@ -1,10 +1,18 @@
-"""Recurrent networks: bidirectional LSTM / GRU with attention pooling."""
+"""Recurrent networks: bidirectional LSTM / GRU with attention pooling.
+
+One family: :class:`_RecurrentClassifier` holds the parameters, the module and the test
+settings; :class:`LSTMClassifier` and :class:`GRUClassifier` only name their cell.
+"""
 
 from torch import nn
 
-from ._base import AttentionPooling, BaseNetClassifier, _fill_doc
+from ._attention import AttentionPooling
+from ._base import BaseNetClassifier
+from ._params import fraction, positive_int
 
 __all__ = ["RecurrentAttentionNet", "LSTMClassifier", "GRUClassifier"]
+
+_CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
 
 
 class RecurrentAttentionNet(nn.Module):
@@ -34,8 +42,7 @@ class RecurrentAttentionNet(nn.Module):
         self, n_features, n_classes, *, cell="gru", hidden_size=32, n_layers=1, dropout=0.0
     ):
         super().__init__()
-        rnn = {"lstm": nn.LSTM, "gru": nn.GRU}[cell]
-        self.rnn = rnn(
+        self.rnn = _CELLS[cell](
             n_features,
             hidden_size,
             num_layers=n_layers,
@@ -53,7 +60,14 @@ class RecurrentAttentionNet(nn.Module):
 
 
 class _RecurrentClassifier(BaseNetClassifier):
+    """Bidirectional ``_cell`` layers + attention pooling; subclasses only set ``_cell``."""
+
     _cell = None
+    _architecture_params = {
+        "hidden_size": (32, positive_int()),
+        "n_layers": (1, positive_int()),
+        "dropout": (0.0, fraction()),
+    }
 
     def _build_module(self, n_features, n_frames, n_classes):
         return RecurrentAttentionNet(
@@ -65,57 +79,29 @@ class _RecurrentClassifier(BaseNetClassifier):
             dropout=self.dropout,
         )
 
-    @classmethod
-    def get_test_params(cls):
-        """Cheap constructor settings for tests.
-
-        Returns
-        -------
-        params : dict
-        """
-        return {**BaseNetClassifier.get_test_params(), "hidden_size": 4}
+    _test_params = {"hidden_size": 4}
 
 
-@_fill_doc
 class LSTMClassifier(_RecurrentClassifier):
     """Bidirectional LSTM with attention pooling (the reference study's LSTM).
 
-    ``(n, T, F)`` -> BiLSTM ``(n, T, 2 * hidden_size)`` -> attention pooling
-    (``a_t = w . h_t + b``, ``alpha = softmax_t(a)``, ``context = sum_t alpha_t h_t``)
-    -> Linear -> ``n_classes`` logits.
+    ``(n, T, F)`` -> BiLSTM ``(n, T, 2 * hidden_size)`` -> attention pooling -> Linear ->
+    ``n_classes`` logits: the network of :class:`GRUClassifier` with LSTM cells, which have
+    a third more weights than GRU cells of the same ``hidden_size``.
 
-    Parameters
-    ----------
-    hidden_size : int, default=16
-        Hidden size per direction.
-
-    n_layers : int, default=1
-        Number of stacked bidirectional layers.
-
-    dropout : float, default=0.0
-        Dropout between recurrent layers and on the pooled context.
-
-    {training_params}
-
-    Attributes
-    ----------
-    {training_attributes}
-
-    Notes
-    -----
-    ``X`` is ``(n_samples, n_frames, n_features)`` (time before features); a 2-D
-    ``(n_samples, n_frames)`` array is a univariate sequence. The number of frames may
-    differ between ``fit`` and ``predict`` for 3-D input.
+    {recurrent_sections}
 
     Examples
     --------
+    A univariate sequence ``(n_samples, n_frames)``, through two stacked layers:
+
     >>> import numpy as np
     >>> from sklearn_mgc.networks import LSTMClassifier
     >>> rng = np.random.RandomState(0)
-    >>> X = rng.randn(40, 30, 3).astype("float32")
-    >>> y = np.where(X[:, :, 0].mean(axis=1) > 0, "rock", "jazz")
-    >>> clf = LSTMClassifier(max_epochs=3, random_state=0).fit(X, y)
-    >>> clf.classes_.tolist()
+    >>> X = rng.randn(40, 30).astype("float32")
+    >>> y = np.where(X.mean(axis=1) > 0, "rock", "jazz")
+    >>> clf = LSTMClassifier(hidden_size=16, n_layers=2, max_epochs=3, random_state=0)
+    >>> clf.fit(X, y).classes_.tolist()
     ['jazz', 'rock']
     >>> clf.predict_proba(X[:2]).shape
     (2, 2)
@@ -123,76 +109,14 @@ class LSTMClassifier(_RecurrentClassifier):
 
     _cell = "lstm"
 
-    def __init__(
-        self,
-        *,
-        hidden_size=16,
-        n_layers=1,
-        dropout=0.0,
-        max_epochs=100,
-        batch_size=32,
-        lr=1e-3,
-        weight_decay=0.01,
-        optimizer="adamw",
-        grad_clip=1.0,
-        validation_fraction=0.2,
-        patience=10,
-        class_weight=None,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-        standardize=True,
-    ):
-        super().__init__(
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            optimizer=optimizer,
-            grad_clip=grad_clip,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            class_weight=class_weight,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            standardize=standardize,
-        )
-        self.hidden_size = hidden_size
-        self.n_layers = n_layers
-        self.dropout = dropout
 
-
-@_fill_doc
 class GRUClassifier(_RecurrentClassifier):
     """Bidirectional GRU with attention pooling (the reference study's best model).
 
-    ``(n, T, F)`` -> BiGRU ``(n, T, 2 * hidden_size)`` -> attention pooling
-    (``a_t = w . h_t + b``, ``alpha = softmax_t(a)``, ``context = sum_t alpha_t h_t``)
-    -> Linear -> ``n_classes`` logits.
+    ``(n, T, F)`` -> BiGRU ``(n, T, 2 * hidden_size)`` -> attention pooling -> Linear ->
+    ``n_classes`` logits.
 
-    Parameters
-    ----------
-    hidden_size : int, default=32
-        Hidden size per direction.
-
-    n_layers : int, default=1
-        Number of stacked bidirectional layers.
-
-    dropout : float, default=0.0
-        Dropout between recurrent layers and on the pooled context.
-
-    {training_params}
-
-    Attributes
-    ----------
-    {training_attributes}
-
-    Notes
-    -----
-    ``X`` is ``(n_samples, n_frames, n_features)`` (time before features); a 2-D
-    ``(n_samples, n_frames)`` array is a univariate sequence. The number of frames may
-    differ between ``fit`` and ``predict`` for 3-D input.
+    {recurrent_sections}
 
     Examples
     --------
@@ -202,8 +126,6 @@ class GRUClassifier(_RecurrentClassifier):
     >>> X = rng.randn(40, 30, 3).astype("float32")
     >>> y = np.where(X[:, :, 0].mean(axis=1) > 0, "rock", "jazz")
     >>> clf = GRUClassifier(hidden_size=8, max_epochs=3, random_state=0).fit(X, y)
-    >>> clf.classes_.tolist()
-    ['jazz', 'rock']
     >>> clf.predict(X[:3]).shape
     (3,)
     >>> len(clf.history_)  # one row per epoch
@@ -211,42 +133,3 @@ class GRUClassifier(_RecurrentClassifier):
     """
 
     _cell = "gru"
-
-    def __init__(
-        self,
-        *,
-        hidden_size=32,
-        n_layers=1,
-        dropout=0.0,
-        max_epochs=100,
-        batch_size=32,
-        lr=1e-3,
-        weight_decay=0.01,
-        optimizer="adamw",
-        grad_clip=1.0,
-        validation_fraction=0.2,
-        patience=10,
-        class_weight=None,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-        standardize=True,
-    ):
-        super().__init__(
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            optimizer=optimizer,
-            grad_clip=grad_clip,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            class_weight=class_weight,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            standardize=standardize,
-        )
-        self.hidden_size = hidden_size
-        self.n_layers = n_layers
-        self.dropout = dropout

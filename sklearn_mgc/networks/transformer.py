@@ -4,9 +4,12 @@ import math
 
 import torch
 import torch.nn.functional as F
+from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
-from ._base import AttentionPooling, BaseNetClassifier, _fill_doc
+from ._attention import AttentionPooling
+from ._base import BaseNetClassifier
+from ._params import fraction, positive_int
 
 __all__ = ["PositionalEncoding", "TransformerNet", "TransformerClassifier"]
 
@@ -98,7 +101,6 @@ class TransformerNet(nn.Module):
         return self.out(self.pool(self.encoder(h)))
 
 
-@_fill_doc
 class TransformerClassifier(BaseNetClassifier):
     """Transformer encoder over time with attention pooling (the reference study's Transformer).
 
@@ -117,16 +119,16 @@ class TransformerClassifier(BaseNetClassifier):
         Attention heads; must divide the model size.
 
     n_layers : int, default=4
-        Encoder layers.
+        Encoder layers (4 as in the reference Transformer; the recurrent networks stack 1).
 
     dim_feedforward : int, default=16
         Size of the feed-forward layer of each encoder layer.
 
-    dropout : float, default=0.1
+    dropout : float in [0, 1), default=0.1
         Dropout in the encoder layers' feed-forward and residual paths and after the
-        positional encoding.
+        positional encoding (0.1, PyTorch's default for encoder layers).
 
-    attention_dropout : float, default=0.0
+    attention_dropout : float in [0, 1), default=0.0
         Dropout on the attention weights. Keep it 0 for long sequences: any other value makes
         PyTorch materialise every ``T x T`` attention matrix for the backward pass (on 30 s of
         frames at 10 ms, about 2 GB per clip of a batch on the CPU, against 60 MB with 0).
@@ -160,54 +162,20 @@ class TransformerClassifier(BaseNetClassifier):
     (2, 2)
     """
 
-    def __init__(
-        self,
-        *,
-        d_model=None,
-        n_heads=4,
-        n_layers=4,
-        dim_feedforward=16,
-        dropout=0.1,
-        attention_dropout=0.0,
-        positional_encoding="sinusoidal",
-        max_epochs=100,
-        batch_size=32,
-        lr=1e-3,
-        weight_decay=0.01,
-        optimizer="adamw",
-        grad_clip=1.0,
-        validation_fraction=0.2,
-        patience=10,
-        class_weight=None,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-        standardize=True,
-    ):
-        super().__init__(
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            optimizer=optimizer,
-            grad_clip=grad_clip,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            class_weight=class_weight,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            standardize=standardize,
-        )
-        self.d_model = d_model
-        self.n_heads = n_heads
-        self.n_layers = n_layers
-        self.dim_feedforward = dim_feedforward
-        self.dropout = dropout
-        self.attention_dropout = attention_dropout
-        self.positional_encoding = positional_encoding
+    _architecture_params = {
+        "d_model": (None, [*positive_int(), None]),
+        "n_heads": (4, positive_int()),
+        "n_layers": (4, positive_int()),
+        "dim_feedforward": (16, positive_int()),
+        "dropout": (0.1, fraction()),
+        "attention_dropout": (0.0, fraction()),
+        "positional_encoding": ("sinusoidal", [StrOptions({"sinusoidal", "learned"})]),
+    }
 
-    def _build_module(self, n_features, n_frames, n_classes):
+    _test_params = {"d_model": 8, "n_heads": 2, "n_layers": 1, "dropout": 0.0}
+
+    def _check_params(self, n_features):
+        """``n_heads`` must divide the model size (``d_model``, or ``F`` when it is None)."""
         d = n_features if self.d_model is None else self.d_model
         if d % self.n_heads:
             divisors = [k for k in range(1, min(d, 64) + 1) if d % k == 0]
@@ -220,6 +188,8 @@ class TransformerClassifier(BaseNetClassifier):
                 f"n_heads={self.n_heads} must divide the model size: {origin}. Use n_heads in "
                 f"{divisors}, or set d_model to a multiple of n_heads to add a projection."
             )
+
+    def _build_module(self, n_features, n_frames, n_classes):
         return TransformerNet(
             n_features,
             n_classes,
@@ -232,19 +202,3 @@ class TransformerClassifier(BaseNetClassifier):
             positional_encoding=self.positional_encoding,
             max_len=n_frames,
         )
-
-    @classmethod
-    def get_test_params(cls):
-        """Cheap constructor settings for tests.
-
-        Returns
-        -------
-        params : dict
-        """
-        return {
-            **BaseNetClassifier.get_test_params(),
-            "d_model": 8,
-            "n_heads": 2,
-            "n_layers": 1,
-            "dropout": 0.0,
-        }

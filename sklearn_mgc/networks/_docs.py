@@ -1,0 +1,130 @@
+"""Numpydoc fragments shared by the network docstrings, and the helper that inserts them.
+
+A network's docstring names a fragment by a placeholder such as ``{training_params}``;
+:func:`fill_doc` (run for every subclass of ``BaseNetClassifier``) replaces it, so each text is
+written once. Other braces in a docstring (``{"lstm", "gru"}``) are left alone.
+"""
+
+__all__ = ["DOC_FRAGMENTS", "fill_doc"]
+
+_TRAINING_PARAMS = """\
+max_epochs : int, default=100
+        Maximum number of passes over the training data (at least 1).
+
+    batch_size : int, default=32
+        Number of clips per mini-batch (the training batches are shuffled every epoch).
+
+    lr : float, default=1e-3
+        Learning rate of the optimizer (>= 0).
+
+    weight_decay : float, default=0.01
+        Weight decay (L2 penalty, >= 0; decoupled for AdamW).
+
+    optimizer : {"adamw", "adam", "sgd", "rmsprop"} or torch.optim.Optimizer subclass, \
+default="adamw"
+        The optimizer: a name, or the class itself (``torch.optim.Adam``).
+
+    grad_clip : float or None, default=1.0
+        Clip the global gradient norm to this value (> 0); ``None`` disables clipping.
+
+    validation_fraction : float in [0, 1) or None, default=0.2
+        Fraction of the training clips held out, stratified by class, to monitor the
+        validation loss and accuracy (the reference study's 80/20 split). ``None`` or 0 trains
+        on every clip (early stopping then monitors the training loss).
+
+    patience : int or None, default=10
+        Early stopping: stop when the monitored loss has not improved for this many
+        epochs (at least 1), and restore the weights of the best epoch. ``None`` trains for
+        ``max_epochs`` epochs and keeps the last weights.
+
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the cross-entropy loss, as in scikit-learn
+        (``"balanced"``: ``n_samples / (n_classes * np.bincount(y))``).
+
+    device : str, torch.device or None, default="cpu"
+        Torch device to train and predict on, e.g. ``"cuda"``; ``None`` leaves the module
+        and the tensors where they are (skorch's convention).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, dropout, the batch shuffling and the validation
+        split. With an int, two fits on the CPU give the same probabilities. The global
+        torch random state is restored after ``fit``.
+
+    verbose : int, default=0
+        ``0`` is silent; ``> 0`` prints skorch's per-epoch table (losses, accuracies,
+        duration).
+
+    standardize : bool, default=True
+        Standardise each feature with the mean and standard deviation of the training
+        data (over clips and frames) before the network, as a ``StandardScaler`` would for
+        2-D input; this matters for raw representations such as log-mel or MFCC values,
+        for which scikit-learn has no 3-D scaler. ``False`` feeds ``X`` unchanged."""
+
+_TRAINING_ATTRIBUTES = """\
+classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``: ``X.shape[1]`` for a 2-D input and the
+        feature axis ``F`` for a 3-D ``(n, T, F)`` input.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, only when ``X`` was a DataFrame with string column names.
+
+    net_ : skorch.NeuralNetClassifier
+        The fitted skorch net; ``net_.module_`` is the torch module.
+
+    history_ : skorch.History
+        The per-epoch learning history (``train_loss``, ``train_acc``, ``valid_loss``,
+        ``valid_acc``, ``dur``), e.g. ``history_[:, "valid_loss"]``, for learning curves."""
+
+_RECURRENT_SECTIONS = (
+    """\
+Parameters
+    ----------
+    hidden_size : int, default=32
+        Hidden size per direction (``h_t`` has ``2 * hidden_size`` values). The same
+        default for the LSTM and the GRU (the study's setting for both).
+
+    n_layers : int, default=1
+        Number of stacked bidirectional layers.
+
+    dropout : float in [0, 1), default=0.0
+        Dropout between recurrent layers and on the pooled context.
+
+    """
+    + _TRAINING_PARAMS
+    + """
+
+    Attributes
+    ----------
+    """
+    + _TRAINING_ATTRIBUTES
+    + """
+
+    Notes
+    -----
+    Attention pooling: ``a_t = w . h_t + b``, ``alpha = softmax_t(a)``,
+    ``context = sum_t alpha_t h_t``.
+
+    ``X`` is ``(n_samples, n_frames, n_features)`` (time before features); a 2-D
+    ``(n_samples, n_frames)`` array is a univariate sequence. The number of frames may
+    differ between ``fit`` and ``predict`` for 3-D input."""
+)
+
+#: placeholder name -> text; every value is indented for a class docstring's sections
+DOC_FRAGMENTS = {
+    "training_params": _TRAINING_PARAMS,
+    "training_attributes": _TRAINING_ATTRIBUTES,
+    "recurrent_sections": _RECURRENT_SECTIONS,
+}
+
+
+def fill_doc(cls):
+    """Replace each ``{name}`` of :data:`DOC_FRAGMENTS` in ``cls.__doc__``; return ``cls``."""
+    doc = cls.__dict__.get("__doc__")
+    if doc:
+        for name, text in DOC_FRAGMENTS.items():
+            doc = doc.replace("{" + name + "}", text)
+        cls.__doc__ = doc
+    return cls
