@@ -60,9 +60,9 @@ def test_string_array_of_several_columns_is_an_accurate_error(files):
 
 def test_complex_waveforms_are_refused(wave):
     y = wave.astype(np.complex64) * 1j
-    with pytest.raises(TypeError, match="X is complex"):
+    with pytest.raises(ValueError, match="X is complex"):
         MelFeatures(duration=0.5).fit_transform(y[None])
-    with pytest.raises(TypeError, match="clip 1 is complex"):
+    with pytest.raises(ValueError, match="clip 1 is complex"):
         MelFeatures(duration=0.5).fit_transform([wave, y])
 
 

@@ -31,9 +31,10 @@ def materialize(X):
 
 
 def _complex_error(what):
-    return TypeError(
-        f"{what} is complex: a waveform must hold real samples (pass np.real(y), np.abs(y) or "
-        "each channel as its own clip)"
+    # a ValueError, as scikit-learn's "Complex data not supported"
+    return ValueError(
+        f"Complex data not supported: {what} is complex: a waveform must hold real samples "
+        "(pass np.real(y), np.abs(y) or each channel as its own clip)"
     )
 
 
