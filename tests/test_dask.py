@@ -21,6 +21,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_sco
 from sklearn.pipeline import Pipeline
 
 from sklearn_mgc import MFCCFeatures
+from sklearn_mgc._cache import FeatureCache
 from sklearn_mgc.datasets import make_genre_clips
 
 SR = 22050
@@ -134,11 +135,11 @@ def test_cache_written_by_concurrent_processes(clips, tmp_path):
     results = [ours[i * 12 : (i + 1) * 12] for i in range(3)] + [
         np.load(tmp_path / "cache-writer.npy")
     ]
-    entries = sorted(cache.rglob("*.npy"))
+    entries = sorted(cache.rglob("*.mgc"))
     assert len(entries) == len(paths)  # one entry per file, whoever wrote it last
     assert not list(cache.rglob("*.tmp"))
     for entry in entries:
-        frames = np.load(entry, allow_pickle=False)
+        frames = FeatureCache(cache, "MFCCFeatures").get(entry.stem)  # checked on read
         assert frames.dtype == np.float32 and frames.ndim == 2 and frames.shape[1] == 60
     for result in results:
         np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-4)

@@ -14,6 +14,7 @@ from sklearn.pipeline import Pipeline
 
 import sklearn_mgc.features._base as base_module
 from sklearn_mgc import CQTFeatures, MelFeatures, MFCCFeatures, SpectrumFeatures, TemporalMean
+from sklearn_mgc._cache import FeatureCache
 from sklearn_mgc.audio import AudioError
 
 SR = 22050
@@ -190,7 +191,7 @@ def test_cache_second_pass_reads_only_the_cache(wav_files, tmp_path, monkeypatch
     cache = tmp_path / "cache"
     est = MFCCFeatures(output="sequence", duration=1.0, cache_dir=cache)
     first = est.fit_transform(wav_files)
-    entries = list(cache.rglob("*.npy"))
+    entries = list(cache.rglob("*.mgc"))
     assert len(entries) == 3
     assert not list(cache.rglob("*.tmp"))
 
@@ -208,8 +209,9 @@ def test_cache_second_pass_reads_only_the_cache(wav_files, tmp_path, monkeypatch
     # each clip's mean beside its frames, so that a second mean pass reads only vectors
     mean = clone(est).set_params(output="mean").fit_transform(wav_files)
     np.testing.assert_allclose(mean, first.mean(axis=1), rtol=1e-5)
-    means = list(cache.rglob("*-mean.npy"))
-    assert len(means) == 3 and np.load(means[0]).shape == (60,)
+    means = list(cache.rglob("*-mean.mgc"))
+    key = means[0].name[: -len("-mean.mgc")]
+    assert len(means) == 3 and FeatureCache(cache, "MFCCFeatures").get(key + "-mean").shape == (60,)
     for entry in entries:
         entry.unlink()  # frames gone: the mean pass must not need them
     np.testing.assert_array_equal(
@@ -220,7 +222,7 @@ def test_cache_second_pass_reads_only_the_cache(wav_files, tmp_path, monkeypatch
     MFCCFeatures(output="sequence", duration=1.0, n_mfcc=13, cache_dir=cache).fit_transform(
         wav_files
     )
-    assert len(list(cache.rglob("*.npy"))) == 3 + 3  # the 3 means above and 3 new frame entries
+    assert len(list(cache.rglob("*.mgc"))) == 3 + 3  # the 3 means above and 3 new frame entries
     # a modified file is recomputed
     sf.write(wav_files[0], waves[2], SR, subtype="FLOAT")
     os.utime(wav_files[0], ns=(1, 1))
@@ -234,7 +236,7 @@ def test_cache_with_arrays_and_parallel_writers(tmp_path, waves):
         np.concatenate([waves, waves])
     )
     # identical clips share their entries (frames and mean)
-    assert len(list(cache.rglob("*.npy"))) == 3 * 2
+    assert len(list(cache.rglob("*.mgc"))) == 3 * 2
     assert not list(cache.rglob("*.tmp"))
     b = MelFeatures(duration=1.0, cache_dir=cache).fit_transform(waves)
     np.testing.assert_array_equal(a[:3], b)
@@ -246,7 +248,7 @@ def test_interrupted_write_leaves_no_entry(tmp_path, monkeypatch, waves):
     def fail(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_cache.np, "save", fail)
+    monkeypatch.setattr(_cache, "_write_bytes", fail)
     with pytest.raises(KeyboardInterrupt):
         MelFeatures(duration=1.0, cache_dir=tmp_path).fit_transform(waves)
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
@@ -301,7 +303,7 @@ def test_pipeline_cross_val_score_real_clips(gtzan_mini):
 def test_cache_dir_expands_the_home_folder(tmp_path, monkeypatch, waves):
     monkeypatch.setenv("HOME", str(tmp_path))
     MelFeatures(duration=1.0, cache_dir="~/mgc-cache").fit_transform(waves)
-    assert len(list((tmp_path / "mgc-cache").rglob("*.npy"))) == 3 * 2  # frames and means
+    assert len(list((tmp_path / "mgc-cache").rglob("*.mgc"))) == 3 * 2  # frames and means
     assert not (tmp_path / "~").exists()
 
 

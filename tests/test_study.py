@@ -98,7 +98,7 @@ def test_rerun_reads_the_feature_cache(study, tmp_path):
     cache = out / "cache"
 
     def frame_entries():  # the cache also keeps each clip's mean beside its frames
-        return sorted(p.name for p in cache.rglob("*.npy") if not p.name.endswith("-mean.npy"))
+        return sorted(p.name for p in cache.rglob("*.mgc") if not p.name.endswith("-mean.mgc"))
 
     entries = frame_entries()
     assert entries, "the features were not cached"

@@ -17,15 +17,16 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._cache import FeatureCache, clip_fingerprint
 from .._io import get_logger
 from ..audio import AudioError, check_waveform, clip_name, load_audio, resample
+from ._input import is_path as _is_path
+from ._input import materialize, validate_clips
 
 __all__ = ["BaseFeatures"]
 
@@ -35,10 +36,6 @@ _log = get_logger("sklearn_mgc.features")
 _NOT_IN_CACHE_KEY = frozenset(
     {"output", "n_jobs", "verbose", "cache_dir", "on_error", "device", "batch_size"}
 )
-
-
-def _is_path(clip):
-    return isinstance(clip, (str, os.PathLike))
 
 
 class BaseFeatures(TransformerMixin, BaseEstimator):
@@ -81,6 +78,19 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
         and never changed by ``transform`` with ``on_error="raise"``): each entry has
         ``index`` (position in the input), ``clip`` (its name) and ``error``. Use
         ``np.delete(y, [s["index"] for s in skipped_])`` to align labels with the output.
+
+    Notes
+    -----
+    *Finite features or a named error.* Every clip's frames are checked: frames that are not
+    all finite make the clip an :class:`~sklearn_mgc.audio.AudioError` naming it, so that
+    ``on_error="skip"`` leaves it out. Loud but finite audio is computed safely rather than
+    refused: the spectral representations compute a clip whose peak amplitude exceeds
+    ``1e6`` in float64 (in float32 the power spectrum overflows from peaks of about 1e15),
+    so its log-mel, MFCC and CQT features are finite and exact (the gain appears as an offset
+    in decibels). Only what float32 cannot hold is refused, such as the linear magnitude
+    spectrum of a clip near float32's maximum (3.4e38).
+
+    *Timestamps.* :meth:`frame_times` gives the centre of each frame in seconds.
 
     Examples
     --------
@@ -225,6 +235,59 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
             )
         return self._assemble([r for r in rows if not isinstance(r, AudioError)])
 
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit to ``X`` and return its representation (a generator of clips is read once).
+
+        Parameters
+        ----------
+        X : sequence or iterable of clips, or array-like of shape (n_clips, n_samples)
+        y : ignored
+        **fit_params : ignored
+
+        Returns
+        -------
+        features : ndarray of shape (n_clips, n_features) or (n_clips, n_frames, n_features)
+        """
+        X = materialize(X)
+        return self.fit(X, y, **fit_params).transform(X)
+
+    def frame_times(self, n_frames):
+        """Centre of each frame, in seconds from the start of the clip.
+
+        Frame ``t`` of a clip's sequence (``output="sequence"``, or the frames behind its mean)
+        is centred at ``frame_times(n)[t]``: for the spectral representations, whose frames are
+        centred on their hop (librosa's ``center=True``), ``t * hop_length / sr``; for the
+        pretrained encoders, the centre of the samples the frame's convolutional front end (or
+        filterbank window) reads, chunk after chunk. Padded frames (beyond a clip's real ones)
+        continue the same clock.
+
+        Parameters
+        ----------
+        n_frames : int
+            Number of frames, such as ``features.shape[1]`` of a sequence output.
+
+        Returns
+        -------
+        times : ndarray of shape (n_frames,), float64
+            Increasing; within a chunk, one hop apart.
+
+        Examples
+        --------
+        >>> from sklearn_mgc import MelFeatures
+        >>> MelFeatures(hop_ms=10.0, sr=16000).fit([[0.0] * 160]).frame_times(3)
+        array([0.  , 0.01, 0.02])
+        """
+        check_is_fitted(self, "n_features_out_")
+        if isinstance(n_frames, bool) or not isinstance(n_frames, Integral) or n_frames < 0:
+            raise ValueError(f"n_frames must be a non-negative int, got {n_frames!r}")
+        return np.asarray(self._frame_times(int(n_frames)), dtype=np.float64)
+
+    def _frame_times(self, n_frames):
+        """Centres (seconds) of the first ``n_frames`` frames; subclasses implement it."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not say when its frames are: implement _frame_times"
+        )
+
     def get_feature_names_out(self, input_features=None):
         """Names of the mean output's columns, such as ``"mel0"`` ... ``"mel79"``.
 
@@ -251,58 +314,8 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------------ internals
     def _validate_clips(self, X, *, reset):
-        """Return the clips as a list of paths and 1-D waveforms."""
-        if _is_path(X):
-            raise TypeError(
-                f"X must be a sequence of clips, got the single path {os.fspath(X)!r}; "
-                "wrap it in a list"
-            )
-        if sp.issparse(X):
-            raise TypeError(
-                "sparse input is not supported: X must be a sequence of clips or a dense 2-D "
-                "array (n_clips, n_samples)"
-            )
-        if not isinstance(X, (list, tuple)) and hasattr(X, "__array__"):
-            arr = np.asarray(X)
-            if arr.ndim == 2 and arr.dtype == object and arr.shape[1] == 1:
-                X = arr[:, 0]  # a one-column table of paths
-            elif arr.ndim == 2:
-                # one waveform per row
-                finite = self.on_error == "raise"
-                if reset:
-                    X = validate_data(self, X, dtype=np.float32, ensure_all_finite=finite)
-                else:
-                    X = check_array(X, dtype=np.float32, ensure_all_finite=finite)
-                return list(X)
-            elif arr.ndim == 1 and arr.dtype != object:
-                raise ValueError(
-                    "X is a 1-D numeric array, but X must be a sequence of clips. Reshape your "
-                    "data: for a single waveform pass [y] or y.reshape(1, -1)"
-                )
-            elif arr.ndim != 1:
-                raise ValueError(
-                    "X must be a sequence of clips or a 2-D array (n_clips, n_samples), "
-                    f"got an array of shape {arr.shape}"
-                )
-            else:
-                X = arr
-        try:
-            clips = list(X)
-        except TypeError:
-            raise TypeError(f"X must be a sequence of clips, got {type(X).__name__}") from None
-        if not clips:
-            raise ValueError("X holds no clips: 0 sample(s) given, at least 1 required")
-        out = []
-        for i, clip in enumerate(clips):
-            if _is_path(clip):
-                out.append(clip)
-            elif isinstance(clip, (bytes, dict)) or np.ndim(clip) == 0:
-                raise TypeError(
-                    f"clip {i} must be a path or a 1-D waveform, got {type(clip).__name__}"
-                )
-            else:
-                out.append(np.asarray(clip))
-        return out
+        """Return the clips as a list of paths and 1-D waveforms (see :mod:`._input`)."""
+        return validate_clips(self, X, reset=reset)
 
     def _cache(self):
         if self.cache_dir is None:
@@ -335,24 +348,17 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
                     key = cache.key(clip_fingerprint(clip), params)
                 except OSError as exc:
                     raise AudioError(f"cannot read {clip_name(clip, index)!r}: {exc}") from None
+                n_features = self.n_features_out_
                 if self.output == "mean":
-                    mean = cache.get(key + "-mean")
+                    mean = cache.get(key + "-mean", ndim=1, n_features=n_features)
                     if mean is not None:
                         return mean
-                frames = cache.get(key)
+                frames = cache.get(key, ndim=2, n_features=n_features)
             else:
                 frames = None
             if frames is None:
                 y = self._load(clip, index)
-                try:
-                    frames = np.asarray(self._frames(y), dtype=np.float32)
-                except AudioError as exc:  # the representation's own complaint: name the clip
-                    raise AudioError(f"{clip_name(clip, index)}: {exc}") from None
-                if frames.shape[0] == 0:
-                    raise AudioError(
-                        f"{clip_name(clip, index)} is too short for {type(self).__name__}: no "
-                        "frames"
-                    )
+                frames = self._checked_frames(y, clip_name(clip, index))
                 if key is not None:
                     cache.put(key, frames)
         except AudioError as exc:
@@ -365,6 +371,26 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
         if key is not None:
             cache.put(key + "-mean", mean)
         return mean
+
+    def _checked_frames(self, y, name):
+        """The float32 frames of the waveform ``y`` of the clip ``name``, or an AudioError.
+
+        A clip whose frames are empty or not finite is an AudioError naming it.
+        """
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                frames = np.asarray(self._frames(y), dtype=np.float32)
+        except AudioError as exc:  # the representation's own complaint: name the clip
+            raise AudioError(f"{name}: {exc}") from None
+        if frames.shape[0] == 0:
+            raise AudioError(f"{name} is too short for {type(self).__name__}: no frames")
+        if not np.isfinite(frames).all():
+            peak = float(np.max(np.abs(y))) if y.size else 0.0
+            raise AudioError(
+                f"{name}: {type(self).__name__} gives non-finite features for this clip "
+                f"(peak amplitude {peak:.3g}; the float32 output cannot hold them)"
+            )
+        return frames
 
     def _compute(self, clips):
         """Rows of every clip, in order; a clip that failed gives its AudioError."""

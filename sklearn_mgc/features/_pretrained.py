@@ -30,7 +30,7 @@ class PretrainedFeatures(BaseFeatures):
     :func:`torch.inference_mode`, so memory is bounded by ``batch_size`` chunks whatever the
     track's length. Subclasses implement ``_fit_model`` (setting ``model_``, ``n_features_``,
     ``model_sr_`` and, with :meth:`_resolve_layers`, ``layers_``), ``_chunking``,
-    ``_embed(batch, lengths)`` and ``_n_frames``.
+    ``_embed(batch, lengths)``, ``_n_frames`` and ``_frame_centres`` (for :meth:`frame_times`).
 
     Parameters
     ----------
@@ -108,6 +108,17 @@ class PretrainedFeatures(BaseFeatures):
         frames : torch.Tensor of shape (b, n_frames, n_features)
         """
         raise NotImplementedError
+
+    def _frame_centres(self, index):  # pragma: no cover - abstract
+        """Centres, in samples at ``model_sr_`` from the chunk's start, of frames ``index``."""
+        raise NotImplementedError
+
+    def _frame_times(self, n_frames):
+        # chunks are independent: frame t is frame t % per_chunk of chunk t // per_chunk
+        chunk, _ = self._chunking()
+        per_chunk = max(1, self._n_frames(chunk))
+        chunk_index, index = np.divmod(np.arange(n_frames, dtype=np.int64), per_chunk)
+        return (chunk_index * float(chunk) + self._frame_centres(index)) / self.model_sr_
 
     def _check_params(self):
         layer = self.layer

@@ -260,6 +260,18 @@ class Wav2Vec2Features(PretrainedFeatures):
             n = (n - 1) * stride + kernel
         return n
 
+    def _hop(self):
+        """Samples between consecutive frames: the product of the strides."""
+        config = self.model_.config
+        hop = int(np.prod(config.conv_stride))
+        if getattr(config, "add_adapter", False):
+            hop *= int(config.adapter_stride) ** int(config.num_adapter_layers)
+        return hop
+
+    def _frame_centres(self, index):
+        # frame i reads samples i * hop ... i * hop + receptive_field - 1 of its chunk
+        return index * self._hop() + (self._receptive_field() - 1) / 2
+
     # ------------------------------------------------------ PretrainedFeatures
     def _chunking(self):
         if self.chunk_duration is None:

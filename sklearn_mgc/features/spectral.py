@@ -3,7 +3,10 @@
 Frame rates are given in milliseconds (``hop_ms``, ``win_ms``) and converted to samples at
 ``sr``; the defaults, 10 ms hop and 25 ms window, are those of the reference study. All frames
 are centred (librosa's ``center=True``), so a waveform of ``n`` samples gives
-``1 + n // hop_length`` frames.
+``1 + n // hop_length`` frames, frame ``t`` centred at ``t * hop_length / sr`` seconds
+(:meth:`~sklearn_mgc.features.BaseFeatures.frame_times`). A loud clip (peak above ``1e6``) is
+analysed in float64, or, for the CQT, scaled down by a power of two with the gain added back in
+decibels, so its features are finite and exact.
 """
 
 from numbers import Integral, Real
@@ -20,6 +23,15 @@ __all__ = ["MelFeatures", "MFCCFeatures", "CQTFeatures", "SpectrumFeatures"]
 
 _POSITIVE = Interval(Real, 0, None, closed="neither")
 _POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+#: peak amplitude above which a clip is analysed in float64 (see BaseFeatures' Notes)
+_LOUD = 1e6
+
+
+def _precise(y):
+    """``y`` in float64 when it is loud enough for float32 power spectra to overflow."""
+    if y.size and float(np.max(np.abs(y))) > _LOUD:
+        return y.astype(np.float64)
+    return y
 
 
 class _SpectralFeatures(BaseFeatures):
@@ -56,6 +68,10 @@ class _SpectralFeatures(BaseFeatures):
 
     def _n_frames(self, n_samples):
         return 1 + n_samples // self._hop_length()
+
+    def _frame_times(self, n_frames):
+        # centred frames (center=True): frame t is centred on sample t * hop_length
+        return np.arange(n_frames) * self._hop_length() / self.sr
 
 
 class _MelFamily(_SpectralFeatures):
@@ -174,7 +190,7 @@ class MelFeatures(_MelFamily):
         return self.n_mels
 
     def _frames(self, y):
-        S = librosa.feature.melspectrogram(y=y, **self._mel_kwargs())
+        S = librosa.feature.melspectrogram(y=_precise(y), **self._mel_kwargs())
         return librosa.power_to_db(S, ref=1.0, amin=1e-10, top_db=None).T
 
 
@@ -272,7 +288,7 @@ class MFCCFeatures(_MelFamily):
         return self.n_mfcc * (1 + self.delta_order)
 
     def _frames(self, y):
-        M = librosa.feature.mfcc(y=y, n_mfcc=self.n_mfcc, **self._mel_kwargs())
+        M = librosa.feature.mfcc(y=_precise(y), n_mfcc=self.n_mfcc, **self._mel_kwargs())
         parts = [M]
         if self.delta_order:
             n = M.shape[1]
@@ -368,9 +384,13 @@ class CQTFeatures(_SpectralFeatures):
         return self.n_bins
 
     def _frames(self, y):
+        # librosa's CQT is not finite for peaks near float32's maximum, even in float64: a loud
+        # clip is scaled down by a power of two (exact), and the gain added back in decibels
+        peak = float(np.max(np.abs(y))) if y.size else 0.0
+        k = int(np.ceil(np.log2(peak))) if peak > _LOUD else 0
         try:
             C = librosa.cqt(
-                y,
+                np.ldexp(y, -k),
                 sr=self.sr,
                 hop_length=self._hop_length(),
                 fmin=self.fmin,
@@ -382,7 +402,8 @@ class CQTFeatures(_SpectralFeatures):
                 raise
             raise AudioError(f"too short for CQTFeatures ({len(y)} samples): {exc}") from None
         C = np.abs(C)
-        return librosa.amplitude_to_db(C, ref=1.0, amin=1e-5, top_db=None).T
+        db = librosa.amplitude_to_db(C, ref=1.0, amin=np.ldexp(1e-5, -k), top_db=None)
+        return (db + 20 * k * np.log10(2.0)).T
 
 
 class SpectrumFeatures(_SpectralFeatures):
@@ -457,7 +478,7 @@ class SpectrumFeatures(_SpectralFeatures):
         return self._fft_size() // 2 + 1
 
     def _frames(self, y):
-        S = np.abs(librosa.stft(y, n_fft=self._fft_size(), hop_length=self._hop_length()))
+        S = np.abs(librosa.stft(_precise(y), n_fft=self._fft_size(), hop_length=self._hop_length()))
         if self.log:
             S = np.log1p(S)
         return S.T

@@ -198,6 +198,13 @@ class EnCodecMAEFeatures(PretrainedFeatures):
             return acts[0]
         return sum(acts) / len(acts)
 
+    def _frame_centres(self, index):
+        front = self.model_.front_end
+        if hasattr(front, "window_shift"):  # Kaldi filterbank: frame i reads i * shift + [0, W)
+            return index * front.window_shift + (front.window_size - 1) / 2
+        # EnCodec's encoder: frame i advances over samples i * hop ... (i + 1) * hop - 1
+        return index * front.hop_length + (front.hop_length - 1) / 2
+
     def _n_frames(self, n_samples):
         chunk, min_last = self._chunking()
         n_full, rest = divmod(int(n_samples), chunk)
