@@ -57,6 +57,9 @@ class _SpectralFeatures(BaseFeatures):
     def _n_frames(self, n_samples):
         return 1 + n_samples // self._hop_length()
 
+    def _block_spec(self):
+        return self._hop_length(), self._fft_size(), 0
+
 
 class _MelFamily(_SpectralFeatures):
     """The mel filterbank representations (log-mel, MFCC): window, FFT size and band edges."""
@@ -271,8 +274,25 @@ class MFCCFeatures(_MelFamily):
     def _n_features(self):
         return self.n_mfcc * (1 + self.delta_order)
 
-    def _frames(self, y):
-        M = librosa.feature.mfcc(y=y, n_mfcc=self.n_mfcc, **self._mel_kwargs())
+    def _block_spec(self):
+        hop, n_fft, _ = super()._block_spec()
+        return hop, n_fft, self.delta_width // 2 if self.delta_order else 0
+
+    def _block_state(self, frames_of):
+        # librosa floors the log-mel at 80 dB below the clip's loudest value: find it first
+        return max(float(f.max()) for f in frames_of(lambda y: self._log_mel(y).T)) - 80.0
+
+    def _block_frames(self, y, state):
+        return self._frames(y, floor=state)
+
+    def _log_mel(self, y):
+        S = librosa.feature.melspectrogram(y=y, **self._mel_kwargs())
+        return librosa.power_to_db(S, ref=1.0, amin=1e-10, top_db=None)
+
+    def _frames(self, y, floor=None):
+        L = self._log_mel(y)  # as librosa.feature.mfcc: power_to_db with top_db=80
+        L = np.maximum(L, L.max() - 80.0 if floor is None else floor)
+        M = librosa.feature.mfcc(S=L, n_mfcc=self.n_mfcc)
         parts = [M]
         if self.delta_order:
             n = M.shape[1]
@@ -366,6 +386,9 @@ class CQTFeatures(_SpectralFeatures):
 
     def _n_features(self):
         return self.n_bins
+
+    def _block_spec(self):
+        return None  # the CQT's long low-frequency filters: computed whole
 
     def _frames(self, y):
         try:
