@@ -31,9 +31,10 @@ from sklearn_mgc import MFCCFeatures
 t0 = time.perf_counter()
 out = MFCCFeatures(duration=None, output=sys.argv[2]).fit_transform([sys.argv[1]])
 seconds = time.perf_counter() - t0
-peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": seconds, "peak_mib": peak_kib / 1024, "shape": list(out.shape),
-                  "finite": bool(np.isfinite(out).all())}))
+usage = resource.getrusage(resource.RUSAGE_SELF)
+peak_kib, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mib": peak_kib / 1024,
+                  "shape": list(out.shape), "finite": bool(np.isfinite(out).all())}))
 """
 
 
@@ -75,7 +76,8 @@ def main():
         result = json.loads(proc.stdout.strip().splitlines()[-1])
     print(
         f"MFCCFeatures(duration=None, output={args.output!r}): "
-        f"peak RSS {result['peak_mib']:.0f} MiB, {result['seconds']:.1f} s, "
+        f"peak RSS {result['peak_mib']:.0f} MiB, {result['seconds']:.1f} s "
+        f"({result['cpu']:.1f} s of CPU, imports included), "
         f"output shape {tuple(result['shape'])}, finite={result['finite']}"
     )
 

@@ -307,3 +307,12 @@ def test_undecodable_by_both_decoders_names_the_file(tmp_path):
     path.write_bytes(np.random.default_rng(0).bytes(4000))
     msg = _load_message(path)
     assert "cannot decode" in msg and "noise.m4a" in msg and "FFmpeg" in msg
+
+
+def test_sample_limit_applies_to_whole_decoding_not_to_streaming(tmp_path, monkeypatch):
+    monkeypatch.setattr(audio_decode, "MAX_SAMPLES", 5000)
+    path = tmp_path / "long.wav"
+    sf.write(path, _tone(8000, 1.0), 8000)
+    assert "above the limit" in _load_message(path, sr=8000)
+    assert load_audio(path, sr=8000, duration=0.5).shape == (4000,)  # the part asked for
+    assert sum(len(b) for b in stream_audio(path, sr=8000)) == 8000

@@ -58,14 +58,18 @@ def check_header(name, sr, channels):
         )
 
 
-def span(name, sr, offset, duration, total=None):
-    """First sample and number of samples to decode (None: to the end), within the limits."""
+def span(name, sr, offset, duration, total=None, *, bounded=True):
+    """First sample and number of samples to decode (None: to the end), within the limits.
+
+    ``bounded=False`` (streaming, where memory does not grow with the length) skips the
+    ``MAX_SAMPLES`` check.
+    """
     start = max(0, int(round(offset * sr)))
     count = None if duration is None else int(np.ceil(duration * sr))
     if total is not None and total >= 0:
         left = max(0, total - start)
         count = left if count is None else min(count, left)
-    if count is not None and count > MAX_SAMPLES:
+    if bounded and count is not None and count > MAX_SAMPLES:
         raise AudioError(
             f"cannot decode '{name}': {count} samples per channel requested "
             f"({count / sr / 3600:.1f} h at {sr} Hz), above the limit of {MAX_SAMPLES}; pass "
@@ -103,15 +107,15 @@ def _sf_blocks(f, start, count):
 
 
 @contextlib.contextmanager
-def soundfile_stream(fd, name, *, offset, duration):
+def soundfile_stream(fd, name, *, offset, duration, bounded):
     """Yield ``(sr, blocks)`` from soundfile; raise ``sf.LibsndfileError`` if it cannot open."""
     with sf.SoundFile(fd, closefd=False) as f:
         check_header(name, f.samplerate, f.channels)
-        start, count = span(name, f.samplerate, offset, duration, f.frames)
+        start, count = span(name, f.samplerate, offset, duration, f.frames, bounded=bounded)
         yield f.samplerate, _guard(_sf_blocks(f, start, count), name, "soundfile")
 
 
-def _guard(blocks, name, backend):
+def _guard(blocks, name, backend, errors=(RuntimeError, OSError, ValueError, EOFError)):
     """Re-raise a decoder's error in the middle of a file as an AudioError naming it."""
     try:
         yield from blocks
@@ -119,7 +123,7 @@ def _guard(blocks, name, backend):
         raise
     except sf.LibsndfileError as exc:
         raise AudioError(f"cannot decode '{name}' ({backend}): {_sf_reason(exc)}") from None
-    except (RuntimeError, OSError, ValueError, EOFError) as exc:
+    except errors as exc:
         raise AudioError(f"cannot decode '{name}' ({backend}): {exc}") from None
 
 
@@ -150,7 +154,7 @@ def _av_blocks(container, stream, start, count):
 
 
 @contextlib.contextmanager
-def pyav_stream(fd, name, *, offset, duration):
+def pyav_stream(fd, name, *, offset, duration, bounded):
     """Yield ``(sr, blocks)`` decoded by FFmpeg (PyAV) from the file's first audio stream."""
     import av
 
@@ -167,9 +171,10 @@ def pyav_stream(fd, name, *, offset, duration):
         if ctx is None:
             raise AudioError(f"cannot decode '{name}': FFmpeg has no decoder for its audio")
         check_header(name, int(ctx.sample_rate or 0), int(ctx.channels or 0))
-        start, count = span(name, ctx.sample_rate, offset, duration)
+        start, count = span(name, ctx.sample_rate, offset, duration, bounded=bounded)
         blocks = _av_blocks(container, stream, start, count)
-        yield ctx.sample_rate, _guard(blocks, name, "FFmpeg")
+        errors = (av.FFmpegError, RuntimeError, OSError, ValueError, EOFError)
+        yield ctx.sample_rate, _guard(blocks, name, "FFmpeg", errors)
 
 
 def _av_reason(exc):
@@ -179,7 +184,7 @@ def _av_reason(exc):
 
 
 @contextlib.contextmanager
-def native_stream(path, *, offset=0.0, duration=None):
+def native_stream(path, *, offset=0.0, duration=None, bounded=True):
     """Yield ``(name, sr, blocks)``: mono float32 blocks of ``path`` at its own rate.
 
     soundfile is tried first; what it cannot open goes to FFmpeg. Every failure is an
@@ -189,14 +194,14 @@ def native_stream(path, *, offset=0.0, duration=None):
     fd = open_regular(path)
     try:
         try:
-            cm = soundfile_stream(fd, name, offset=offset, duration=duration)
+            cm = soundfile_stream(fd, name, offset=offset, duration=duration, bounded=bounded)
             sr, blocks = cm.__enter__()
         except AudioError:
             raise
         except (RuntimeError, ValueError) as exc:  # LibsndfileError and its kin: not for it
             os.lseek(fd, 0, os.SEEK_SET)
             try:
-                cm = pyav_stream(fd, name, offset=offset, duration=duration)
+                cm = pyav_stream(fd, name, offset=offset, duration=duration, bounded=bounded)
                 sr, blocks = cm.__enter__()
             except AudioError as av_exc:
                 raise AudioError(f"{av_exc}; soundfile: {_sf_reason(exc)}") from None

@@ -87,8 +87,8 @@ def stream_audio(path, *, sr=22050, duration=None, offset=0.0):
     """Decode an audio file block by block: mono float32 blocks at ``sr``, in order.
 
     The concatenated blocks match :func:`load_audio` to soxr's streaming precision, with
-    memory bounded by the block size whatever the file's length (no sample-count limit
-    applies here beyond the header checks of :func:`load_audio`).
+    memory bounded by the block size whatever the file's length: the sampling-rate and
+    channel limits of :func:`load_audio` apply, but not ``MAX_SAMPLES``.
 
     Parameters
     ----------
@@ -120,7 +120,8 @@ def stream_audio(path, *, sr=22050, duration=None, offset=0.0):
     >>> sum(len(b) for b in stream_audio(path, sr=16000))
     16000
     """
-    with native_stream(path, offset=offset, duration=duration) as (name, native_sr, blocks):
+    opened = native_stream(path, offset=offset, duration=duration, bounded=False)
+    with opened as (name, native_sr, blocks):
         keep = None if duration is None else int(round(duration * sr))
         stream = None
         if int(native_sr) != int(sr):
