@@ -53,7 +53,7 @@ def main():
                     if _kind(result) not in ("ok", "AudioError"):
                         bugs.append((seed, os.path.basename(path), result))
                 todo = [p for p in batch if p not in results] + todo  # resume after a crash
-        print(f"seed {seed}: {dict(counts)}", flush=True)
+        print(f"after seed {seed}: {dict(counts)}", flush=True)
     print(
         "total:",
         ", ".join(
