@@ -16,6 +16,7 @@ import sklearn_mgc.features._base as base_module
 from sklearn_mgc import CQTFeatures, MelFeatures, MFCCFeatures, SpectrumFeatures, TemporalMean
 from sklearn_mgc._cache import FeatureCache
 from sklearn_mgc.audio import AudioError
+from sklearn_mgc.audio import _decode as audio_decode
 
 SR = 22050
 ALL = [MelFeatures, MFCCFeatures, CQTFeatures, SpectrumFeatures]
@@ -379,3 +380,85 @@ def test_cross_parameter_checks_name_the_parameters(waves):
     # a short window fits a small FFT; the spectrum's window is n_fft itself
     assert MelFeatures(n_fft=256, win_ms=10.0).fit(waves).n_features_out_ == 80
     assert SpectrumFeatures(n_fft=64).fit(waves).n_features_out_ == 33
+
+
+# ------------------------------------------------ long files, failures of one clip (issue 13)
+@pytest.fixture(scope="module")
+def long_file(tmp_path_factory):
+    """12 s at 44.1 kHz (resampled to 22050 Hz), with digital silence (the MFCC floor acts)."""
+    sr = 44100
+    rng = np.random.default_rng(1)
+    t = np.arange(12 * sr) / sr
+    y = 0.3 * np.sin(2 * np.pi * 440 * t) * (1 + np.sin(t)) + 0.05 * rng.standard_normal(len(t))
+    y[2 * sr : 3 * sr] = 0
+    path = tmp_path_factory.mktemp("long") / "long.wav"
+    sf.write(path, y.astype(np.float32), sr, subtype="FLOAT")
+    return str(path)
+
+
+@pytest.mark.parametrize("cls", [MFCCFeatures, MelFeatures, SpectrumFeatures])
+def test_long_file_mean_in_blocks_equals_the_whole_mean(cls, long_file, monkeypatch):
+    from sklearn_mgc.features import _blocks
+
+    whole = cls(duration=None).fit_transform([long_file])  # shorter than two blocks: whole
+    monkeypatch.setattr(_blocks, "BLOCK_SECONDS", 1.5)
+
+    def boom(*args, **kwargs):
+        raise AssertionError("decoded the long file whole")
+
+    monkeypatch.setattr(base_module, "load_audio", boom)
+    blocks = cls(duration=None).fit_transform([long_file])
+    np.testing.assert_allclose(blocks, whole, rtol=1e-4, atol=1e-4 * np.abs(whole).max())
+    # sequence output keeps every frame, and its mean is the same
+    monkeypatch.undo()
+    seq = cls(duration=None, output="sequence").fit_transform([long_file])
+    np.testing.assert_allclose(seq[0].mean(axis=0), blocks[0], rtol=1e-4, atol=1e-3)
+
+
+def test_long_file_mean_holds_one_block_in_memory(long_file, monkeypatch):
+    import tracemalloc
+
+    from sklearn_mgc.features import _blocks
+
+    monkeypatch.setattr(audio_decode, "BLOCK", 4096)  # samples read from the file at a time
+
+    def peak(block_seconds):
+        monkeypatch.setattr(_blocks, "BLOCK_SECONDS", block_seconds)
+        tracemalloc.start()
+        MFCCFeatures(duration=None).fit_transform([long_file])
+        size = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return size
+
+    assert peak(1.0) < peak(100.0) / 3
+
+
+def test_memory_error_of_one_clip_is_that_clips_failure(wav_files, monkeypatch):
+    real = base_module.load_audio
+
+    def load(path, **kwargs):
+        if path == wav_files[1]:
+            raise MemoryError("Unable to allocate 256. GiB")
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(base_module, "load_audio", load)
+    est = MFCCFeatures(duration=1.0, on_error="skip")
+    with pytest.warns(UserWarning, match="skipped 1 of 3"):
+        out = est.fit_transform(wav_files)
+    assert out.shape == (2, 60) and np.isfinite(out).all()
+    assert est.skipped_[0]["index"] == 1 and "not enough memory" in est.skipped_[0]["error"]
+    with pytest.raises(AudioError, match="clip1.wav.*not enough memory"):
+        MFCCFeatures(duration=1.0).fit_transform(wav_files)
+
+
+def test_header_claiming_2_36_samples_is_skipped(wav_files, tmp_path):
+    bad = tmp_path / "huge.flac"
+    sf.write(bad, np.zeros(4096, dtype=np.float32), SR, format="FLAC")
+    data = bytearray(bad.read_bytes())
+    data[18:26] = (int.from_bytes(data[18:26], "big") | (2**36 - 1)).to_bytes(8, "big")
+    bad.write_bytes(bytes(data))
+    for output in ("mean", "sequence"):
+        est = MFCCFeatures(duration=None, on_error="skip", output=output)
+        with pytest.warns(UserWarning, match="skipped 1 of 3"):
+            out = est.fit_transform([wav_files[0], str(bad), wav_files[1]])
+        assert len(out) == 2 and "huge.flac" in est.skipped_[0]["clip"]

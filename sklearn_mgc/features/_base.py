@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._cache import FeatureCache, clip_fingerprint
 from .._io import get_logger
 from ..audio import AudioError, check_waveform, clip_name, load_audio, resample
+from ._blocks import stream_mean
 from ._input import is_path as _is_path
 from ._input import materialize, validate_clips
 
@@ -162,6 +163,23 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
     def _n_features(self):  # pragma: no cover - abstract
         """Number of features per frame (once fitted)."""
         raise NotImplementedError
+
+    def _block_spec(self):
+        """``(hop, n_fft, extra)`` if frames can be computed in overlapping blocks, else None.
+
+        ``hop`` and ``n_fft`` are a centred frame's hop and span in samples, ``extra`` the frames
+        of context a frame needs on each side. Long files then get their mean output in bounded
+        memory (see :mod:`._blocks`).
+        """
+        return None
+
+    def _block_state(self, frames_of):
+        """What the blocks need from the whole file (``frames_of(fn, extra)`` streams it)."""
+        return None
+
+    def _block_frames(self, y, state):
+        """Frames of one block, given ``_block_state``'s result."""
+        return self._frames(y)
 
     def _check_params(self):
         """Checks across parameters, after ``_parameter_constraints`` (called by ``fit``).
@@ -332,6 +350,15 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
             y = y[: int(round(limit * self.sr))]
         return resample(y, orig_sr=self.sr, target_sr=target)
 
+    def _streams(self, clip):
+        """Whether a clip's mean is computed block by block (whole files, mean output)."""
+        return (
+            self.output == "mean"
+            and self.duration is None
+            and _is_path(clip)
+            and self._block_spec() is not None
+        )
+
     def _clip_output(self, clip, index, cache, params, n_frames):
         """One clip's row: its temporal mean, or its frames cropped to ``n_frames``.
 
@@ -356,14 +383,24 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
                 frames = cache.get(key, ndim=2, n_features=n_features)
             else:
                 frames = None
+            if frames is None and self._streams(clip):
+                mean = stream_mean(self, clip)  # None for files too short to split
+                if mean is not None:
+                    if not np.all(np.isfinite(mean)):
+                        raise AudioError(f"{clip_name(clip, index)} gives non-finite features")
+                    if key is not None:
+                        cache.put(key + "-mean", mean)
+                    return mean
             if frames is None:
                 y = self._load(clip, index)
                 frames = self._checked_frames(y, clip_name(clip, index))
                 if key is not None:
                     cache.put(key, frames)
-        except AudioError as exc:
+        except (AudioError, MemoryError) as exc:
+            if isinstance(exc, MemoryError):  # one clip too big: its failure, not the run's
+                exc = AudioError(f"{clip_name(clip, index)}: not enough memory ({exc})")
             if self.on_error == "raise":
-                raise
+                raise exc from None
             return exc
         if self.output == "sequence":
             return frames[:n_frames]

@@ -9,102 +9,16 @@ analysed in float64, or, for the CQT, scaled down by a power of two with the gai
 decibels, so its features are finite and exact.
 """
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import librosa
 import numpy as np
 from sklearn.utils._param_validation import Interval, Options
 
 from ..audio import AudioError
-from ._base import BaseFeatures
+from ._spectral_base import _LOUD, _POSITIVE, _POSITIVE_INT, _MelFamily, _precise, _SpectralFeatures
 
 __all__ = ["MelFeatures", "MFCCFeatures", "CQTFeatures", "SpectrumFeatures"]
-
-
-_POSITIVE = Interval(Real, 0, None, closed="neither")
-_POSITIVE_INT = Interval(Integral, 1, None, closed="left")
-#: peak amplitude above which a clip is analysed in float64 (see BaseFeatures' Notes)
-_LOUD = 1e6
-
-
-def _precise(y):
-    """``y`` in float64 when it is loud enough for float32 power spectra to overflow."""
-    if y.size and float(np.max(np.abs(y))) > _LOUD:
-        return y.astype(np.float64)
-    return y
-
-
-class _SpectralFeatures(BaseFeatures):
-    """Frame arithmetic shared by the librosa representations."""
-
-    _parameter_constraints: dict = {
-        **BaseFeatures._parameter_constraints,
-        "hop_ms": [_POSITIVE],
-    }
-
-    @classmethod
-    def get_test_params(cls):
-        """Cheap settings for tests (short clips).
-
-        Returns
-        -------
-        params : dict
-        """
-        return {"duration": 1.0}
-
-    def _hop_length(self):
-        """Hop in samples at ``sr``."""
-        return max(1, int(round(self.hop_ms * self.sr / 1000)))
-
-    def _win_length(self):
-        """Window in samples at ``sr``."""
-        return max(1, int(round(self.win_ms * self.sr / 1000)))
-
-    def _fft_size(self):
-        """FFT size: ``n_fft``, or the next power of two of the window (mel, MFCC)."""
-        if self.n_fft is not None:
-            return int(self.n_fft)
-        return int(2 ** np.ceil(np.log2(self._win_length())))
-
-    def _n_frames(self, n_samples):
-        return 1 + n_samples // self._hop_length()
-
-    def _frame_times(self, n_frames):
-        # centred frames (center=True): frame t is centred on sample t * hop_length
-        return np.arange(n_frames) * self._hop_length() / self.sr
-
-
-class _MelFamily(_SpectralFeatures):
-    """The mel filterbank representations (log-mel, MFCC): window, FFT size and band edges."""
-
-    _parameter_constraints: dict = {
-        **_SpectralFeatures._parameter_constraints,
-        "n_mels": [_POSITIVE_INT],
-        "win_ms": [_POSITIVE],
-        "n_fft": [_POSITIVE_INT, None],
-        "fmin": [Interval(Real, 0, None, closed="left")],
-        "fmax": [_POSITIVE, None],
-    }
-
-    def _check_params(self):
-        if self._win_length() > self._fft_size():
-            raise ValueError(
-                f"the window (win_ms={self.win_ms} ms = {self._win_length()} samples) is longer "
-                f"than n_fft={self._fft_size()}"
-            )
-        if self.fmax is not None and self.fmax <= self.fmin:
-            raise ValueError(f"fmax={self.fmax} must be above fmin={self.fmin} (Hz)")
-
-    def _mel_kwargs(self):
-        return dict(
-            sr=self.sr,
-            n_fft=self._fft_size(),
-            hop_length=self._hop_length(),
-            win_length=self._win_length(),
-            n_mels=self.n_mels,
-            fmin=self.fmin,
-            fmax=self.fmax,
-        )
 
 
 class MelFeatures(_MelFamily):
@@ -287,8 +201,25 @@ class MFCCFeatures(_MelFamily):
     def _n_features(self):
         return self.n_mfcc * (1 + self.delta_order)
 
-    def _frames(self, y):
-        M = librosa.feature.mfcc(y=_precise(y), n_mfcc=self.n_mfcc, **self._mel_kwargs())
+    def _block_spec(self):
+        hop, n_fft, _ = super()._block_spec()
+        return hop, n_fft, self.delta_width // 2 if self.delta_order else 0
+
+    def _block_state(self, frames_of):
+        # librosa floors the log-mel at 80 dB below the clip's loudest value: find it first
+        return max(float(f.max()) for f in frames_of(lambda y: self._log_mel(y).T)) - 80.0
+
+    def _block_frames(self, y, state):
+        return self._frames(y, floor=state)
+
+    def _log_mel(self, y):
+        S = librosa.feature.melspectrogram(y=_precise(y), **self._mel_kwargs())
+        return librosa.power_to_db(S, ref=1.0, amin=1e-10, top_db=None)
+
+    def _frames(self, y, floor=None):
+        L = self._log_mel(y)  # as librosa.feature.mfcc: power_to_db with top_db=80
+        L = np.maximum(L, L.max() - 80.0 if floor is None else floor)
+        M = librosa.feature.mfcc(S=L, n_mfcc=self.n_mfcc)
         parts = [M]
         if self.delta_order:
             n = M.shape[1]
@@ -382,6 +313,9 @@ class CQTFeatures(_SpectralFeatures):
 
     def _n_features(self):
         return self.n_bins
+
+    def _block_spec(self):
+        return None  # the CQT's long low-frequency filters: computed whole
 
     def _frames(self, y):
         # librosa's CQT is not finite for peaks near float32's maximum, even in float64: a loud

@@ -1,18 +1,19 @@
-"""Audio input: decoding, mono mix-down, resampling, cropping and padding.
-
-Every representation reads its clips through this module, so decoding and the error policy are
-the same everywhere. Files are decoded with :mod:`soundfile` (WAV, FLAC, OGG/Vorbis, MP3, Sun/NeXT
-``.au`` as in the original GTZAN, AIFF, ...) and resampled with :mod:`soxr`; neither torchaudio nor
-ffmpeg is needed.
-"""
+"""The error type, the limits, and the array helpers shared by decoding and the representations."""
 
 import os
 
 import numpy as np
-import soundfile as sf
 import soxr
 
-__all__ = ["AudioError", "load_audio", "resample", "fix_length", "check_waveform", "clip_name"]
+__all__ = ["AudioError", "resample", "fix_length", "check_waveform", "clip_name"]
+
+#: lowest and highest sampling rate (Hz) accepted in a file's header
+MIN_SR, MAX_SR = 1_000, 768_000
+#: most channels accepted in a file's header
+MAX_CHANNELS = 64
+#: most samples per channel decoded, or produced by resampling, in one piece: below 2**31 so
+#: that no int32 index in soxr or librosa can overflow (about 13.5 h at 44.1 kHz)
+MAX_SAMPLES = 2**31 - 2**20
 
 
 class AudioError(ValueError):
@@ -49,7 +50,7 @@ def clip_name(clip, index=None):
 
     Parameters
     ----------
-    clip : str, os.PathLike or array-like
+    clip : str, bytes, os.PathLike or array-like
         A path to an audio file, or an in-memory waveform.
     index : int or None, default=None
         Position of the clip in its input sequence, named for in-memory waveforms.
@@ -57,8 +58,9 @@ def clip_name(clip, index=None):
     Returns
     -------
     name : str
-        The path of a file; ``"clip <index>"`` for a waveform, or ``"in-memory clip"``
-        without an index.
+        The path of a file (bytes not valid in the file system's encoding shown as
+        ``\\xNN`` escapes, so the name can always be printed); ``"clip <index>"`` for a
+        waveform, or ``"in-memory clip"`` without an index.
 
     Examples
     --------
@@ -69,9 +71,15 @@ def clip_name(clip, index=None):
     >>> clip_name(np.zeros(100), 3)
     'clip 3'
     """
-    if isinstance(clip, (str, os.PathLike)):
-        return os.fspath(clip)
+    if isinstance(clip, (str, bytes, os.PathLike)):
+        return display_path(clip)
     return "in-memory clip" if index is None else f"clip {index}"
+
+
+def display_path(path):
+    """A file name that can always be printed: undecodable bytes become ``\\xNN`` escapes."""
+    name = os.fsdecode(os.fspath(path))
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def check_waveform(y, *, name="waveform"):
@@ -130,6 +138,12 @@ def resample(y, *, orig_sr, target_sr, quality="HQ"):
     -------
     y : ndarray of shape (round(n_samples * target_sr / orig_sr),), dtype float32
 
+    Raises
+    ------
+    AudioError
+        If the output would hold more than ``MAX_SAMPLES`` samples (soxr indexes with 32-bit
+        integers).
+
     Examples
     --------
     >>> import numpy as np
@@ -139,6 +153,13 @@ def resample(y, *, orig_sr, target_sr, quality="HQ"):
     """
     if int(orig_sr) == int(target_sr):
         return np.asarray(y, dtype=np.float32)
+    n_out = int(np.ceil(len(y) * int(target_sr) / int(orig_sr)))
+    if n_out > MAX_SAMPLES:
+        raise AudioError(
+            f"resampling {len(y)} samples from {orig_sr} Hz to {target_sr} Hz would give "
+            f"{n_out} samples, above the limit of {MAX_SAMPLES} (about "
+            f"{MAX_SAMPLES / int(target_sr) / 3600:.1f} h at {target_sr} Hz)"
+        )
     return soxr.resample(y, int(orig_sr), int(target_sr), quality=quality).astype(
         np.float32, copy=False
     )
@@ -168,61 +189,3 @@ def fix_length(y, n_samples):
         return y[:n_samples]
     pad = [(0, n_samples - n)] + [(0, 0)] * (y.ndim - 1)
     return np.pad(y, pad)
-
-
-def load_audio(path, *, sr=22050, duration=None, offset=0.0):
-    """Decode an audio file to a mono float32 waveform at ``sr``.
-
-    Only the requested part of the file is decoded. The waveform is cropped to ``duration``
-    seconds but never padded: a shorter file gives a shorter waveform (see :func:`fix_length`).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        Any file soundfile reads: WAV, FLAC, OGG, MP3, AU, AIFF...
-    sr : int, default=22050
-        Target sampling rate in Hz; the file is resampled with soxr if it differs.
-    duration : float or None, default=None
-        Seconds to keep from ``offset`` on; None keeps the rest of the file.
-    offset : float, default=0.0
-        Seconds to skip at the start.
-
-    Returns
-    -------
-    y : ndarray of shape (n_samples,), dtype float32
-
-    Raises
-    ------
-    AudioError
-        If the file is missing, cannot be decoded, holds no samples or non-finite ones. The
-        message names the file.
-
-    Examples
-    --------
-    >>> import tempfile, os, numpy as np, soundfile as sf
-    >>> from sklearn_mgc.audio import load_audio
-    >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
-    >>> sf.write(path, np.zeros((44100, 2)), 44100)
-    >>> load_audio(path, sr=22050, duration=0.5).shape
-    (11025,)
-    """
-    name = os.fspath(path)
-    try:
-        with sf.SoundFile(name) as f:
-            native_sr = f.samplerate
-            start = int(round(offset * native_sr))
-            if start:
-                f.seek(min(start, f.frames) if f.frames > 0 else start)
-            frames = -1 if duration is None else int(np.ceil(duration * native_sr))
-            data = f.read(frames=frames, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
-        raise AudioError(f"cannot decode audio file {name!r}: {exc}") from None
-    if data.shape[0] == 0:
-        raise AudioError(f"audio file {name!r} holds no samples")
-    y = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
-    if not np.isfinite(y).all():
-        raise AudioError(f"audio file {name!r} holds NaN or infinite samples")
-    y = resample(y, orig_sr=native_sr, target_sr=sr)
-    if duration is not None:
-        y = y[: int(round(duration * sr))]
-    return np.ascontiguousarray(y)
