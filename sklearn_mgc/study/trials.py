@@ -187,8 +187,8 @@ def train_cell(task):
     A failure of the classifier is recorded in ``row["status"]`` (and logged), never raised.
     """
     row, y = dict(task.row), task.y
-    clf = make_classifier(task.model, **task.settings)
-    try:
+    try:  # an unknown parameter (model_params, a recipe) fails here: recorded too
+        clf = make_classifier(task.model, **task.settings)
         t0 = time.perf_counter()
         clf.fit(task.X[task.train], y[task.train])
         row["fit_seconds"] = round(time.perf_counter() - t0, 3)
