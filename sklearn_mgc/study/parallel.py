@@ -136,7 +136,7 @@ def _in_worker(func, task, threads, level):
     root.propagate = False
     try:
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+            warnings.simplefilter("default")  # each warning once per task and place
             result = _in_process(func, task, threads)
         for w in caught:
             _logger.warning("%s: %s", w.category.__name__, w.message)

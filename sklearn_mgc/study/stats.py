@@ -157,10 +157,9 @@ def summarise_folds(fold_rows):
     for key in ("accuracy", "macro_f1"):
         values = np.array([r[key] for r in fold_rows], dtype=float)
         row[key], row[f"{key}_std"] = float(values.mean()), float(values.std())
-    for key in ("fit_seconds", "predict_seconds"):
-        row[key] = round(float(np.mean([r[key] for r in fold_rows])), 3)
-    epochs = [r["n_epochs"] for r in fold_rows if r.get("n_epochs") is not None]
-    row["n_epochs"] = int(round(np.mean(epochs))) if epochs else None
+    for key, digits in (("fit_seconds", 3), ("predict_seconds", 3), ("n_epochs", None)):
+        values = [r[key] for r in fold_rows if r.get(key) is not None]
+        row[key] = round(float(np.mean(values)), digits) if values else None
     row["n_train"] = int(round(np.mean([r["n_train"] for r in fold_rows])))
     row["n_test"] = int(sum(r["n_test"] for r in fold_rows))
     return row
