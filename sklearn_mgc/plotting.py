@@ -1,4 +1,4 @@
-"""Pictures of a genre study: learning curves, confusion matrices and UMAP projections.
+"""Pictures of a genre study: learning curves, confusion matrices, UMAP, the study's summary.
 
 Every function draws with matplotlib and returns what it drew on (an ``Axes`` or a ``Figure``),
 so it works the same in a notebook, in a script, or inside :func:`sklearn_mgc.study.run_study`,
@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["plot_learning_curves", "plot_confusion_matrix", "plot_umap"]
+__all__ = ["plot_learning_curves", "plot_confusion_matrix", "plot_umap", "plot_study_summary"]
 
 
 def _pyplot():
@@ -396,3 +396,105 @@ def plot_umap(
     ax.set_title(title if title is not None else f"UMAP projection of {n} clips")
     ax.embedding_ = emb
     return ax
+
+
+def _numbers(rows, key):
+    """``rows[i][key]`` as floats (nan where missing or empty, as in ``results.csv``)."""
+    return np.array([np.nan if r.get(key) in (None, "") else float(r[key]) for r in rows])
+
+
+def _summary_rows(results):
+    """One row per cell: the summaries under cross-validation, else the test rows."""
+    if isinstance(results, (str, bytes)) or hasattr(results, "__fspath__"):
+        import csv
+
+        with open(results, newline="") as f:
+            results = list(csv.DictReader(f))
+    wanted = "summary" if any(r.get("kind") == "summary" for r in results) else "test"
+    return [dict(r) for r in results if (r.get("kind") or "test") == wanted]
+
+
+def _errors(rows, metric, values):
+    """Error bars ``(2, n)`` and their meaning: standard deviations or 95 % intervals."""
+    std = _numbers(rows, f"{metric}_std")
+    if np.isfinite(std).any():
+        return np.vstack([std, std]), "mean +- std over folds"
+    low, high = _numbers(rows, f"{metric}_low"), _numbers(rows, f"{metric}_high")
+    if np.isfinite(low).any():
+        return np.vstack([values - low, high - values]), "95 % interval"
+    return None, None
+
+
+def plot_study_summary(results, *, metric="accuracy", chance=None, title=None, ax=None):
+    """The study's grid at a glance: representations x models, with error bars.
+
+    A group of bars per representation, a bar per model: the mean over the folds and its
+    standard deviation under cross-validation, else the test score and its 95 % interval.
+    Each bar carries its value; a failed cell is marked with a cross.
+
+    Parameters
+    ----------
+    results : list of dict, str or os.PathLike
+        The rows of :func:`~sklearn_mgc.study.run_study` (``result.results``, and fold rows
+        may be included: they are left out), or the path of a study's ``results.csv``.
+    metric : {"accuracy", "macro_f1"}, default="accuracy"
+    chance : float or None, default=None
+        Draw a dashed line at this score (for example ``1 / n_genres``).
+    title : str or None, default=None
+        None: ``"Study summary"``.
+    ax : matplotlib.axes.Axes or None, default=None
+        Axes to draw on; None creates a figure sized for the grid.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn_mgc.plotting import plot_study_summary
+    >>> rows = [dict(feature=f, model=m, accuracy=a, accuracy_std=0.05, status="ok")
+    ...         for f, m, a in [("mel", "rf", 0.6), ("mel", "gru", 0.7), ("mfcc", "rf", 0.8)]]
+    >>> ax = plot_study_summary(rows, chance=0.1)
+    >>> [t.get_text() for t in ax.get_xticklabels()], ax.get_legend().get_title().get_text()
+    (['mel', 'mfcc'], 'model')
+    """
+    if metric not in ("accuracy", "macro_f1"):
+        raise ValueError(f"metric must be 'accuracy' or 'macro_f1', got {metric!r}")
+    rows = _summary_rows(results)
+    features, models = (list(dict.fromkeys(r[k] for r in rows)) for k in ("feature", "model"))
+    plt = _pyplot()
+    if ax is None:
+        width = min(16.0, max(5.0, 0.35 * len(rows) + 1.2 * len(features) + 2.0))
+        _, ax = plt.subplots(figsize=(width, 4.8), layout="constrained")
+    step = 0.8 / max(1, len(models))
+    for j, model in enumerate(models):
+        mine = [r for r in rows if r["model"] == model]
+        _draw_model_bars(ax, mine, features, metric, (j - (len(models) - 1) / 2) * step, step)
+    ax.set_xticks(range(len(features)), features)
+    ax.set_ylim(0, 1.1)
+    meaning = _errors(rows, metric, _numbers(rows, metric))[1]
+    name = "Accuracy" if metric == "accuracy" else "Macro F1"
+    ax.set(ylabel=f"{name} ({meaning})" if meaning else name, xlabel="Representation")
+    if chance is not None:
+        ax.axhline(chance, color="0.4", linestyle="--", linewidth=1, label="chance")
+    ax.legend(title="model", fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title(title or "Study summary")
+    return ax
+
+
+def _draw_model_bars(ax, rows, features, metric, offset, width):
+    """One model's bars (one per representation it ran on), values and failure crosses."""
+    ok = [r for r in rows if (r.get("status") or "ok") == "ok"]
+    x = np.array([features.index(r["feature"]) + offset for r in ok])
+    values = _numbers(ok, metric)
+    errors, _ = _errors(ok, metric, values)
+    errors = None if errors is None else np.nan_to_num(np.clip(errors, 0, None))
+    bars = ax.bar(x, values, width * 0.9, yerr=errors, capsize=2, label=rows[0]["model"])
+    top = values + (0 if errors is None else errors[1])
+    for xi, yi, v in zip(x, top, values):
+        ax.text(xi, yi + 0.01, f"{v:.2f}", ha="center", va="bottom", fontsize=7, rotation=90)
+    failed = [features.index(r["feature"]) + offset for r in rows if r not in ok]
+    color = bars.patches[0].get_facecolor() if bars.patches else "0.3"
+    ax.plot(failed, [0.02] * len(failed), "x", color=color, markersize=8)

@@ -204,9 +204,10 @@ def test_shared_options_agree_across_subcommands():
     parser = build_parser()
     study = parser.parse_args(["study"])
     fit = parser.parse_args(["fit"])
-    for name in ("max_epochs", "patience", "random_state", "device", "n_jobs", "cache_dir"):
+    for name in ("max_epochs", "patience", "random_state", "device", "cache_dir"):
         assert getattr(study, name) == getattr(fit, name), name
     assert study.max_epochs is None  # 50, or 15 on the embedded data, for both
+    assert study.n_jobs == -1  # the study also trains its cells in parallel: all cores
     for sub in ("predict", "evaluate"):
         args = parser.parse_args(
             [sub, "m.joblib", *(["x.wav"] if sub == "predict" else [])]

@@ -8,7 +8,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from sklearn_mgc.plotting import plot_confusion_matrix, plot_learning_curves, plot_umap
+from sklearn_mgc.plotting import (
+    plot_confusion_matrix,
+    plot_learning_curves,
+    plot_study_summary,
+    plot_umap,
+)
 
 HISTORY = [
     {"epoch": 1, "train_loss": 2.0, "valid_loss": 2.1, "train_acc": 0.2, "valid_acc": 0.1},
@@ -129,3 +134,52 @@ def test_umap_input_errors():
         plot_umap(np.zeros((4, 3)), ["a", "b"])
     with pytest.raises(ValueError, match="NaN"):
         plot_umap(np.full((4, 3), np.nan), ["a", "b", "a", "b"])
+
+
+def _cell(feature, model, accuracy, **extra):
+    return dict(feature=feature, model=model, accuracy=accuracy, status="ok", **extra)
+
+
+def test_study_summary_draws_a_bar_per_cell_with_its_standard_deviation():
+    rows = [
+        _cell("mel", "rf", 0.6, accuracy_std=0.1, kind="summary"),
+        _cell("mel", "gru", 0.7, accuracy_std=0.05, kind="summary"),
+        _cell("mfcc", "rf", 0.8, accuracy_std=0.02, kind="summary"),
+        _cell("mfcc", "rf", 0.1, kind="fold", fold=0),  # fold rows are left out
+    ]
+    ax = plot_study_summary(rows, chance=0.125, title="demo")
+    heights = sorted(round(p.get_height(), 3) for p in ax.patches)
+    assert heights == [0.6, 0.7, 0.8]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["mel", "mfcc"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["chance", "rf", "gru"]
+    assert "std" in ax.get_ylabel() and ax.get_title() == "demo"
+    texts = sorted(t.get_text() for t in ax.texts)
+    assert texts == ["0.60", "0.70", "0.80"]
+    caps = [c for c in ax.containers if hasattr(c, "errorbar") and c.errorbar is not None]
+    segments = np.concatenate([c.errorbar.lines[2][0].get_segments() for c in caps])
+    spans = sorted(round(float(s[1, 1] - s[0, 1]), 3) for s in segments)
+    assert spans == [0.04, 0.1, 0.2]  # 2 std each
+
+
+def test_study_summary_from_results_csv_with_intervals_and_failures(tmp_path):
+    import csv
+
+    rows = [
+        _cell("mfcc", "rf", 0.5, accuracy_low=0.3, accuracy_high=0.9, kind="test"),
+        dict(feature="mfcc", model="gru", status="failed: ValueError: x", kind="test"),
+    ]
+    path = tmp_path / "results.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=sorted({k for r in rows for k in r}))
+        writer.writeheader()
+        writer.writerows(rows)
+    ax = plot_study_summary(path)
+    assert [round(p.get_height(), 3) for p in ax.patches] == [0.5]
+    assert "95 % interval" in ax.get_ylabel()
+    bars = next(c for c in ax.containers if getattr(c, "errorbar", None) is not None)
+    (segment,) = bars.errorbar.lines[2][0].get_segments()
+    np.testing.assert_allclose(segment[:, 1], [0.3, 0.9])  # asymmetric interval
+    crosses = [line for line in ax.get_lines() if line.get_marker() == "x"]
+    assert sum(len(line.get_xdata()) for line in crosses) == 1  # the failed gru
+    with pytest.raises(ValueError, match="metric"):
+        plot_study_summary(rows, metric="recall")

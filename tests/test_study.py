@@ -78,6 +78,28 @@ def test_study_writes_results_report_pictures_and_model(study):
     assert best["accuracy"] == max(float(r["accuracy"]) for r in rows)
 
 
+def test_each_test_score_has_its_95_percent_interval(study):
+    from sklearn_mgc.study.stats import macro_f1_interval, wilson_interval
+
+    out, result = study
+    rows = _read_csv(out / "results.csv")
+    for r in rows:
+        assert r["kind"] == "test" and r["fold"] == "" and r["recipe"] == "seed"
+        acc, n = float(r["accuracy"]), int(r["n_test"])
+        low, high = wilson_interval(round(acc * n), n)
+        assert (float(r["accuracy_low"]), float(r["accuracy_high"])) == pytest.approx((low, high))
+        assert float(r["accuracy_low"]) <= acc <= float(r["accuracy_high"])
+        assert float(r["macro_f1_low"]) <= float(r["macro_f1_high"])
+    best = result.best  # the same bootstrap as the best model's predictions give
+    report = (out / "report.md").read_text()
+    assert "- Test set: 8 clips; 95 % intervals: Wilson score interval" in report
+    assert "| feature | model | accuracy | 95 % CI | macro F1 | 95 % CI |" in report
+    assert f"[{best['accuracy_low']:.2f}, {best['accuracy_high']:.2f}]" in report
+    assert (out / "study_summary.png").stat().st_size > 0
+    assert "![Study summary](study_summary.png)" in report
+    assert macro_f1_interval(["a"], ["a"]) == (1.0, 1.0)
+
+
 def test_best_model_is_a_pipeline_from_raw_clips(study, tmp_path):
     out, result = study
     pipe = joblib.load(out / "best_model.joblib")

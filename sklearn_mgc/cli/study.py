@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from .. import _registry
-from ..study import format_results, run_study
+from ..study import RECIPES, format_results, run_study
 from ._common import (
     Command,
     compute_options,
@@ -77,7 +77,19 @@ class StudyCommand(Command):
         )
         p.add_argument("--out", default="mgc-study", metavar="DIR", help="output folder")
         _add_data_size(p)
+        _add_evaluation(p)
         p.add_argument("--no-umap", action="store_true", help="do not draw the UMAP projection")
+
+    @classmethod
+    def register(cls, subparsers):
+        parser = super().register(subparsers)
+        n_jobs = next(a for a in parser._actions if a.dest == "n_jobs")  # the shared option
+        n_jobs.default = -1  # the study also trains the grid's cells in parallel
+        n_jobs.help = (
+            "processes training independent cells of the grid at once, clips extracted in "
+            "parallel (-1: all cores; results are identical to --n-jobs 1)"
+        )
+        return parser
 
     @staticmethod
     def run(args):
@@ -100,15 +112,19 @@ class StudyCommand(Command):
             umap=not args.no_umap,
             torch_threads=args.torch_threads or None,
             verbose=verbosity(args),
+            cv=args.cv,
+            recipe=args.recipe,
         )
         print(format_results(result.results))
         if result.best is None:
             logger.error("no model could be trained; see the messages above")
             return 1
         best = result.best
+        how = "mean accuracy" if args.cv else "accuracy"
+        refit = ", refitted on every clip" if args.cv else ""
         print(
-            f"\nBest: {best['model']} on {best['feature']} (accuracy {best['accuracy']:.3f}), "
-            f"saved as {Path(result.out_dir) / 'best_model.joblib'}"
+            f"\nBest: {best['model']} on {best['feature']} ({how} {best['accuracy']:.3f}), "
+            f"saved{refit} as {Path(result.out_dir) / 'best_model.joblib'}"
         )
         return 0
 
@@ -134,4 +150,23 @@ def _add_data_size(p):
         default=1,
         metavar="N",
         help="torch threads while the networks train on the CPU (0: torch's default)",
+    )
+
+
+def _add_evaluation(p):
+    p.add_argument(
+        "--cv",
+        type=int,
+        default=None,
+        metavar="K",
+        help="stratified K-fold cross-validation of every cell over every clip (mean and "
+        "standard deviation; the best cell is refitted on every clip); default: the split's "
+        "test set, with 95%% intervals",
+    )
+    p.add_argument(
+        "--recipe",
+        choices=RECIPES,
+        default="seed",
+        help="training of the sequence networks: seed (the reference study's) or modern "
+        "(crops, masking, mixup and a cosine schedule; see MODERN_RECIPE)",
     )

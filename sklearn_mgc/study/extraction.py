@@ -45,7 +45,7 @@ class Extraction:
     the representation; ``means`` ``(n_kept, n_features)`` always do. ``target``, ``train`` and
     ``test`` index the kept rows (clips the representation skipped are left out). ``models``
     are the study names to train on it (empty when it was skipped), ``skipped`` the reasons of
-    what was left out.
+    what was left out, ``duration`` the seconds of a clip.
     """
 
     name: str
@@ -58,6 +58,7 @@ class Extraction:
     test: np.ndarray | None = None
     seconds: float = 0.0
     skipped: list = field(default_factory=list)
+    duration: float | None = None
 
     def inputs(self, model):
         """The array ``model`` trains on: the sequences or the means."""
@@ -233,7 +234,7 @@ def extract(config, ds, name, models):
     extraction : Extraction
         With no models when the representation was skipped (weights, memory, failure).
     """
-    ex = Extraction(name, models=tuple(models))
+    ex = Extraction(name, models=tuple(models), duration=ds.duration)
     feat = ex.features = _representation(config, ds, name)
     t0 = time.perf_counter()
     if _registry.representation(name).pretrained:

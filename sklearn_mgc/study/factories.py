@@ -17,6 +17,9 @@ __all__ = [
     "SEQUENCE_MODELS",
     "MODELS",
     "STUDY_MODEL_PARAMS",
+    "RECIPES",
+    "MODERN_RECIPE",
+    "recipe_params",
     "make_representation",
     "make_classifier",
     "make_pipeline",
@@ -34,6 +37,76 @@ MODELS = VECTOR_MODELS + SEQUENCE_MODELS
 #: The study's architecture settings (sized for CPUs); any can be overridden with
 #: ``run_study(model_params={"gru": {...}})``.
 STUDY_MODEL_PARAMS = {m.name: dict(m.params) for m in _registry.MODEL_SPECS}
+
+#: The study's training recipes: ``"seed"`` trains as the reference study (whole sequences,
+#: no augmentation, a constant learning rate); ``"modern"`` applies :data:`MODERN_RECIPE`.
+RECIPES = ("seed", "modern")
+
+#: The ``"modern"`` recipe of the sequence networks, the one place its values live. Lengths
+#: are in seconds or fractions, turned into frames and features for each representation by
+#: :func:`recipe_params`: crops of 3 s (the usual GTZAN segment, at most half of a clip so
+#: that short clips still get varied crops), predicted by windows half a crop apart; two time
+#: masks of at most 10 % of a crop and two feature masks of at most 10 % of the features
+#: (SpecAugment); mixup with alpha 0.2; a cosine learning-rate schedule.
+MODERN_RECIPE = {
+    "crop_seconds": 3.0,
+    "max_crop_fraction": 0.5,
+    "crop_hop_fraction": 0.5,
+    "time_masks": 2,
+    "time_mask_fraction": 0.1,
+    "freq_masks": 2,
+    "freq_mask_fraction": 0.1,
+    "mixup": 0.2,
+    "lr_schedule": "cosine",
+}
+
+
+def recipe_params(recipe, model, *, n_frames, n_features, duration):
+    """The network parameters of a training recipe for ``model`` on one representation.
+
+    Parameters
+    ----------
+    recipe : {"seed", "modern"}
+    model : str
+        The classifier's study name; only the sequence networks take a recipe.
+    n_frames, n_features : int
+        Frames and features of the representation's sequences.
+    duration : float
+        Seconds those ``n_frames`` frames cover (the frame rate is ``n_frames / duration``).
+
+    Returns
+    -------
+    params : dict
+        Empty for the seed recipe and for vector models; otherwise ``crop_frames``,
+        ``crop_hop``, ``time_mask`` and ``freq_mask`` (``(number of masks, maximum width)``),
+        ``mixup`` and ``lr_schedule``, computed from :data:`MODERN_RECIPE`.
+
+    Examples
+    --------
+    >>> from sklearn_mgc.study import recipe_params
+    >>> recipe_params("modern", "gru", n_frames=3001, n_features=80, duration=30.0)
+    {'crop_frames': 300, 'crop_hop': 150, 'time_mask': (2, 30), 'freq_mask': (2, 8), \
+'mixup': 0.2, 'lr_schedule': 'cosine'}
+    >>> recipe_params("modern", "gru", n_frames=151, n_features=80, duration=1.5)["crop_frames"]
+    76
+    >>> recipe_params("seed", "gru", n_frames=151, n_features=80, duration=1.5)
+    {}
+    """
+    if recipe not in RECIPES:
+        raise ValueError(f"recipe must be one of {RECIPES}, got {recipe!r}")
+    if recipe == "seed" or _registry.model(model).kind != "sequence":
+        return {}
+    r = MODERN_RECIPE
+    seconds = min(r["crop_seconds"], r["max_crop_fraction"] * duration)
+    crop = int(max(1, min(n_frames, round(seconds * n_frames / duration))))
+    return dict(
+        crop_frames=crop,
+        crop_hop=max(1, int(round(r["crop_hop_fraction"] * crop))),
+        time_mask=(r["time_masks"], max(1, int(round(r["time_mask_fraction"] * crop)))),
+        freq_mask=(r["freq_masks"], max(1, int(round(r["freq_mask_fraction"] * n_features)))),
+        mixup=r["mixup"],
+        lr_schedule=r["lr_schedule"],
+    )
 
 
 def make_representation(

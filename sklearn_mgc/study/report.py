@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._io import get_logger
+from .stats import BOOTSTRAP_SEED, N_BOOTSTRAP
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -21,6 +22,7 @@ __all__ = [
     "sorted_rows",
     "write_csv",
     "write_report",
+    "draw_study_summary",
     "classification_report_md",
     "save_figure",
     "score_predictions",
@@ -29,7 +31,13 @@ __all__ = [
 
 _logger = get_logger("sklearn_mgc.study")
 
-#: Columns of ``results.csv``, one row per representation x model.
+#: Columns of ``results.csv``, one row per representation x model (and per fold under
+#: cross-validation). ``kind`` says what a row is: ``"test"`` (scored on the split's test
+#: part), ``"fold"`` (one cross-validation fold, numbered by ``fold`` from 0) or
+#: ``"summary"`` (a cell's folds: means in ``accuracy`` and ``macro_f1``, standard deviations
+#: in ``accuracy_std`` and ``macro_f1_std``). ``accuracy_low`` / ``accuracy_high`` are the
+#: 95 % Wilson interval of a test or fold accuracy, ``macro_f1_low`` / ``macro_f1_high`` the
+#: 95 % bootstrap interval of a test macro F1; ``recipe`` the networks' training recipe.
 RESULT_COLUMNS = (
     "feature",
     "model",
@@ -42,6 +50,15 @@ RESULT_COLUMNS = (
     "n_test",
     "n_epochs",
     "status",
+    "kind",
+    "fold",
+    "accuracy_low",
+    "accuracy_high",
+    "accuracy_std",
+    "macro_f1_low",
+    "macro_f1_high",
+    "macro_f1_std",
+    "recipe",
 )
 
 # columns of the printed table, and their headings
@@ -102,12 +119,13 @@ def format_results(rows, *, markdown=False):
     >>> print(format_results(rows, markdown=True).splitlines()[2])
     | mfcc | rf | 0.900 | 0.880 | 1.2 | 0.1 | 90 | 10 |  |
     """
-    heads = [h for _, h in _TABLE]
+    columns = _columns(rows)
+    heads = [head for head, _ in columns]
     body = []
     for row in sorted_rows(rows):
-        cells = [_fmt(row.get(c), 1 if c.endswith("seconds") else 3) for c, _ in _TABLE]
+        cells = [cell(row) for _, cell in columns]
         if row.get("status", "ok") != "ok":
-            cells[2] = "failed"
+            cells[2:] = ["failed"] + [""] * (len(cells) - 3)
         body.append(cells)
     if markdown:
         lines = [
@@ -123,6 +141,32 @@ def format_results(rows, *, markdown=False):
         )
 
     return "\n".join([line(heads), "  ".join("-" * w for w in widths)] + [line(r) for r in body])
+
+
+def _interval(row, key):
+    low, high = row.get(f"{key}_low"), row.get(f"{key}_high")
+    if low is None or high is None or math.isnan(low):
+        return ""
+    return f"[{low:.2f}, {high:.2f}]"
+
+
+def _columns(rows):
+    """The table's ``(heading, cell of a row)``: :data:`_TABLE`, with the uncertainty after
+    the accuracy and the macro F1 when some row has it (a standard deviation over folds, or
+    a 95 % interval)."""
+    columns = [
+        (head, lambda r, c=c: _fmt(r.get(c), 1 if c.endswith("seconds") else 3))
+        for c, head in _TABLE
+    ]
+    if any(r.get("accuracy_std") is not None for r in rows):
+        extra = [
+            ("+- std", lambda r, k=k: _fmt(r.get(f"{k}_std"))) for k in ("accuracy", "macro_f1")
+        ]
+    elif any(r.get("accuracy_low") is not None for r in rows):
+        extra = [("95 % CI", lambda r, k=k: _interval(r, k)) for k in ("accuracy", "macro_f1")]
+    else:
+        return columns
+    return columns[:3] + extra[:1] + columns[3:4] + extra[1:] + columns[4:]
 
 
 def write_csv(path, rows):
@@ -268,11 +312,12 @@ def evaluate_pipeline(pipeline, clips, target, *, out_dir, title, description=""
     return Bunch(**scores, y_true=y, y_pred=pred, n_clips=len(y), report=report)
 
 
-def write_report(path, ds, result, *, max_epochs, scores=None):
-    """Write the study's ``report.md``: data, split, results, best model and pictures.
+def write_report(path, ds, result, *, max_epochs, scores=None, cv=None, recipe="seed"):
+    """Write the study's ``report.md``: data, evaluation, recipe, results, best model, pictures.
 
-    ``result`` holds ``results``, ``best``, ``skipped``, ``files`` and ``seconds`` (as
-    :func:`run_study`'s); ``scores`` are the best model's (:func:`score_predictions`).
+    ``result`` holds ``results``, ``best``, ``skipped``, ``recipe``, ``files`` and ``seconds``
+    (as :func:`run_study`'s); ``scores`` are the best model's (:func:`score_predictions`);
+    ``cv`` and ``recipe`` as :func:`run_study`'s.
     """
     buf = io.StringIO()
     w = buf.write
@@ -283,32 +328,89 @@ def write_report(path, ds, result, *, max_epochs, scores=None):
         f"- Clip duration: {ds.duration:g} s; networks: at most {max_epochs} epochs with early "
         "stopping on the validation loss\n"
     )
+    w(_evaluation_line(ds, cv))
     w(f"- Wall time: {result.seconds:.0f} s\n\n")
     if result.skipped:
         w("## Skipped representations\n\n")
         w("".join(f"- {reason}\n" for _, reason in result.skipped) + "\n")
-    w("## Results\n\nTest-set accuracy and macro-averaged F1, best first.\n\n")
+    _write_recipe(w, recipe, getattr(result, "recipe", None) or {})
+    what = (
+        f"Accuracy and macro-averaged F1: mean and standard deviation over the {cv} folds, "
+        "best mean first"
+        if cv
+        else "Test-set accuracy and macro-averaged F1 with their 95 % intervals, best first"
+    )
+    w(f"## Results\n\n{what}.\n\n")
     w(format_results(result.results, markdown=True) + "\n\n")
     for r in result.results:
         if r.get("status") != "ok":
             w(f"- {r['model']} on {r['feature']}: {r['status']}\n")
-    _write_best(w, result.best, scores)
-    _write_pictures(w, [Path(f).name for f in result.files])
+    names = [Path(f).name for f in result.files]
+    if "study_summary.png" in names:
+        w("\n![Study summary](study_summary.png)\n\n")
+    _write_best(w, result.best, scores, cv)
+    _write_pictures(w, names)
     Path(path).write_text(buf.getvalue())
     return Path(path)
 
 
-def _write_best(w, best, scores):
+def _evaluation_line(ds, cv):
+    if cv:
+        return (
+            f"- Evaluation: stratified {cv}-fold cross-validation over all {len(ds.target)} "
+            "clips (the split's test part included; every clip is tested once): mean and "
+            "standard deviation over the folds\n"
+        )
+    return (
+        f"- Test set: {len(ds.test)} clips; 95 % intervals: Wilson score interval for the "
+        f"accuracy, percentile bootstrap over the test clips for the macro F1 "
+        f"({N_BOOTSTRAP} resamples, seed {BOOTSTRAP_SEED})\n"
+    )
+
+
+def _write_recipe(w, recipe, resolved):
+    """The training recipe of the sequence networks, every value named."""
+    from .factories import MODERN_RECIPE
+
+    w("## Training recipe\n\n")
+    if recipe == "seed":
+        w(
+            "`seed` (the reference study's): the sequence networks train on whole sequences, "
+            "without augmentation, at a constant learning rate.\n\n"
+        )
+        return
+    w(f"`{recipe}` (`MODERN_RECIPE`): " + ", ".join(f"{k}={v!r}" for k, v in MODERN_RECIPE.items()))
+    w(".\n\nNetwork parameters of the sequence networks, per representation:\n\n")
+    keys = list(next(iter(resolved.values()), {}))
+    if keys:
+        w("| representation | " + " | ".join(keys) + " |\n|---|" + "---:|" * len(keys) + "\n")
+        for name, params in resolved.items():
+            w(f"| {name} | " + " | ".join(str(params[k]) for k in keys) + " |\n")
+    w("\n")
+
+
+def _write_best(w, best, scores, cv=None):
     if best is None:
         return
     w(f"## Best model: {best['model']} on {best['feature']}\n\n")
-    w(
-        f"Accuracy {best['accuracy']:.3f}, macro F1 {best['macro_f1']:.3f} on {best['n_test']} "
-        "test clips. Saved as `best_model.joblib` (a Pipeline from raw clips; classify files "
-        "with `sklearn-mgc predict best_model.joblib FILE...`).\n\n"
-    )
+    if cv:
+        w(
+            f"Mean accuracy {best['accuracy']:.3f} +- {best['accuracy_std']:.3f}, macro F1 "
+            f"{best['macro_f1']:.3f} +- {best['macro_f1_std']:.3f} over {cv} folds. Refitted "
+            f"on all {best['n_test']} clips and saved as `best_model.joblib` (a Pipeline from raw "
+            "clips; classify files with `sklearn-mgc predict best_model.joblib FILE...`); the "
+            "report and matrix below are of the out-of-fold predictions.\n\n"
+        )
+    else:
+        w(
+            f"Accuracy {best['accuracy']:.3f} (95 % interval {_interval(best, 'accuracy')}), "
+            f"macro F1 {best['macro_f1']:.3f} on {best['n_test']} test clips. Saved as "
+            "`best_model.joblib` (a Pipeline from raw clips; classify files with "
+            "`sklearn-mgc predict best_model.joblib FILE...`).\n\n"
+        )
     if scores is not None:
-        w("Per-genre classification report (test set):\n\n" + scores.report_md + "\n\n")
+        where = "out-of-fold predictions" if cv else "test set"
+        w(f"Per-genre classification report ({where}):\n\n" + scores.report_md + "\n\n")
     w("![Confusion matrix of the best model](confusion_matrix.png)\n\n")
 
 
@@ -356,4 +458,19 @@ def draw_umap(means, target, feature, out_dir, *, random_state):
         return [save_figure(ax.figure, Path(out_dir) / f"umap_{feature}.png")]
     except Exception as exc:  # pragma: no cover - drawing must not stop the study
         _logger.warning("could not draw the UMAP projection: %s: %s", type(exc).__name__, exc)
+        return []
+
+
+def draw_study_summary(rows, out_dir, *, chance=None):
+    """``study_summary.png`` (:func:`~sklearn_mgc.plotting.plot_study_summary`); [] if it
+    fails or there is nothing to draw."""
+    from ..plotting import plot_study_summary
+
+    if not rows:
+        return []
+    try:
+        ax = plot_study_summary(rows, chance=chance, title="Study summary: accuracy per cell")
+        return [save_figure(ax.figure, Path(out_dir) / "study_summary.png")]
+    except Exception as exc:  # pragma: no cover - drawing must not stop the study
+        _logger.warning("could not draw the study summary: %s: %s", type(exc).__name__, exc)
         return []

@@ -14,15 +14,17 @@ from .. import _registry
 from .._io import get_logger
 from .data import default_max_epochs, load_study_data
 from .extraction import extract
+from .factories import RECIPES, recipe_params
 from .report import (
     draw_learning_curves,
+    draw_study_summary,
     draw_umap,
     format_results,
     score_predictions,
     write_csv,
     write_report,
 )
-from .trials import best_trial, evaluate
+from .trials import best_trial, evaluate_cells, refit
 
 __all__ = ["StudyConfig", "plan_pairs", "run_study"]
 
@@ -56,7 +58,8 @@ class StudyConfig:
     Built from :func:`run_study`'s arguments, which hold the defaults: ``features`` and
     ``models`` become tuples (all of them when None), ``out_dir`` and ``cache_dir`` paths
     (``out_dir/cache`` when None), ``max_epochs`` a number (50, or 15 on the embedded data),
-    ``pretrained`` and ``model_params`` dicts. Unknown names raise ValueError.
+    ``pretrained`` and ``model_params`` dicts. Unknown names, a ``cv`` below 2 and an
+    unknown ``recipe`` raise ValueError.
     """
 
     data: object
@@ -78,6 +81,8 @@ class StudyConfig:
     umap: bool
     torch_threads: int | None
     verbose: int
+    cv: int | None = None
+    recipe: str = "seed"
     models_given: bool = field(init=False)
 
     def __post_init__(self):
@@ -99,6 +104,12 @@ class StudyConfig:
             self.max_epochs = default_max_epochs(self.data)
         self.pretrained = dict(self.pretrained or {})
         self.model_params = dict(self.model_params or {})
+        if self.cv is not None and (
+            isinstance(self.cv, bool) or int(self.cv) != self.cv or self.cv < 2
+        ):
+            raise ValueError(f"cv must be None or an integer of at least 2, got {self.cv!r}")
+        if self.recipe not in RECIPES:
+            raise ValueError(f"recipe must be one of {RECIPES}, got {self.recipe!r}")
 
     def pairs(self):
         """The grid's ``(representation, model)`` pairs (:func:`plan_pairs`)."""
@@ -127,7 +138,7 @@ def run_study(
     max_epochs=None,
     patience=10,
     device="cpu",
-    n_jobs=None,
+    n_jobs=-1,
     random_state=28,
     pretrained=None,
     model_params=None,
@@ -137,13 +148,19 @@ def run_study(
     umap=True,
     torch_threads=1,
     verbose=1,
+    cv=None,
+    recipe="seed",
 ):
     """Run the genre study: every representation x every classifier, with report and pictures.
 
     Each representation is extracted once per clip (as a sequence, cached in ``cache_dir``);
     the vector classifiers (``"rf"``, ``"mlp"``) get its temporal mean
     (:class:`~sklearn_mgc.TemporalMean`), the sequence networks the sequence itself. Every
-    pair is trained on the training part of the split and scored on its test part.
+    pair is trained on the training part of the split and scored on its test part, with 95 %
+    intervals (Wilson for the accuracy, a bootstrap over the test clips for the macro F1), or
+    with ``cv=K`` cross-validated over every clip (mean and standard deviation). The
+    independent cells train in parallel processes (``n_jobs``), with the same results as one
+    process.
 
     Parameters
     ----------
@@ -163,8 +180,9 @@ def run_study(
         A named ``"mlp"`` runs on every representation's mean.
     out_dir : str or os.PathLike, default="mgc-study"
         Folder of the outputs (created): ``results.csv``, ``report.md``,
-        ``confusion_matrix.png``, ``learning_curves_<feature>_<model>.png``,
-        ``umap_<feature>.png`` and ``best_model.joblib``.
+        ``study_summary.png``, ``confusion_matrix.png``,
+        ``learning_curves_<feature>_<model>.png``, ``umap_<feature>.png`` and
+        ``best_model.joblib``.
     cache_dir : str, os.PathLike or None, default=None
         Feature cache; None uses ``out_dir/cache``. A re-run reads the features back.
     max_epochs : int or None, default=None
@@ -177,8 +195,11 @@ def run_study(
         Torch threads while the networks train on the CPU. The study's networks are small,
         and one thread is faster than several on small machines (and far faster when the
         cores are busy); None leaves torch's setting.
-    n_jobs : int or None, default=None
-        Parallel clips during extraction and trees of the random forest.
+    n_jobs : int or None, default=-1
+        Processes training the independent cells (and folds) of the grid at once, clips
+        extracted in parallel and trees of the random forest; -1: all cores, None: 1. Each
+        process trains with at most ``cores // n_jobs`` torch threads, and the results are
+        identical to ``n_jobs=1``. On a device other than the CPU, cells train one at a time.
     random_state : int, default=28
         Seed of the split, the models and the UMAP projection (28 is the study's).
     pretrained : dict or None, default=None
@@ -193,6 +214,19 @@ def run_study(
         Folder of the fault-filtered lists.
     umap : bool, default=True
         Draw the UMAP projection of the best representation's temporal means.
+    cv : int or None, default=None
+        None: train on the split's training part and score on its test part. An int K:
+        stratified K-fold cross-validation of every cell over every clip (the split is not
+        used; seeded by ``random_state``), each clip extracted once; ``results.csv`` has a
+        row per cell and fold (``kind="fold"``) and a summary row per cell
+        (``kind="summary"``: mean and standard deviation); the report ranks by the mean. The
+        saved best model is the best cell (by mean accuracy) refitted on every clip, and its
+        confusion matrix shows the out-of-fold predictions.
+    recipe : {"seed", "modern"}, default="seed"
+        Training of the sequence networks: ``"seed"`` as the reference study; ``"modern"``:
+        random crops with window averaging, time and feature masking, mixup and a cosine
+        learning-rate schedule, from :data:`~sklearn_mgc.study.MODERN_RECIPE`
+        (see :func:`~sklearn_mgc.study.recipe_params`). The report names every value.
     verbose : int, default=1
         0: no progress messages; 1: progress lines and the final table, logged at INFO on
         the ``sklearn_mgc.study`` logger; 2: also progress bars of the extraction and the
@@ -204,9 +238,11 @@ def run_study(
     -------
     result : :class:`~sklearn.utils.Bunch`
         ``results`` (list of dict, one per representation x model, with the columns of
-        ``results.csv``), ``best`` (the best row), ``best_pipeline`` (fitted
+        ``results.csv``; the summary rows under cross-validation), ``folds`` (the fold rows;
+        empty without ``cv``), ``best`` (the best row), ``best_pipeline`` (fitted
         :class:`~sklearn.pipeline.Pipeline` from raw clips), ``skipped`` (list of
-        ``(representation, reason)``), ``files`` (paths written), ``out_dir``.
+        ``(representation, reason)``), ``recipe`` (``{representation: network
+        parameters}`` of the modern recipe), ``files`` (paths written), ``out_dir``.
 
     Examples
     --------
@@ -217,22 +253,58 @@ def run_study(
     >>> result.best["model"], result.best["feature"], result.best["n_test"]
     ('rf', 'mfcc', 8)
     >>> sorted(os.path.basename(f) for f in result.files)
-    ['best_model.joblib', 'confusion_matrix.png', 'report.md', 'results.csv']
+    ['best_model.joblib', 'confusion_matrix.png', 'report.md', 'results.csv', 'study_summary.png']
+    >>> cv = run_study(features=["mfcc"], models=["rf"], n_clips_per_genre=3, duration=0.5,
+    ...                out_dir=tempfile.mkdtemp(), umap=False, verbose=0, cv=3)
+    >>> [(r["kind"], r["fold"]) for r in cv.folds + cv.results]
+    [('fold', 0), ('fold', 1), ('fold', 2), ('summary', None)]
     """
     config = StudyConfig(**locals())
     started = time.perf_counter()
     config.out_dir.mkdir(parents=True, exist_ok=True)
     ds = _load_data(config)
-    trials, skipped, files, means = [], [], [], {}
+    run = _Run(config)
     for name, models in config.plan():
         ex = extract(config, ds, name, models)
-        skipped += [(name, reason) for reason in ex.skipped]
+        run.skipped += [(name, reason) for reason in ex.skipped]
         if ex.models:
-            means[name] = (ex.means, ex.target)
-        for model in ex.models:
-            trials.append(evaluate(config, ex, model))
-            files += draw_learning_curves(trials[-1].classifier, name, model, config.out_dir)
-    return _conclude(config, ds, trials, skipped, files, means, started)
+            run.add(ex, evaluate_cells(config, ex))
+    return _conclude(config, ds, run, started)
+
+
+@dataclass
+class _Run:
+    """What the study gathers while it runs: the trials, what was skipped, the files written,
+    the temporal means (for the UMAP), the modern recipe's values, and the best trial (with
+    its extraction under cross-validation, to refit it on every clip)."""
+
+    config: StudyConfig
+    trials: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    files: list = field(default_factory=list)
+    means: dict = field(default_factory=dict)
+    recipe: dict = field(default_factory=dict)
+    best: object = None
+    best_extraction: object = None
+
+    def add(self, ex, trials):
+        config = self.config
+        self.means[ex.name] = (ex.means, ex.target)
+        self.trials += trials
+        for t in trials:
+            model = t.row["model"]
+            self.files += draw_learning_curves(t.classifier, ex.name, model, config.out_dir)
+            params = recipe_params(config.recipe, model, **_shape(ex))
+            if params and ex.name not in self.recipe:
+                self.recipe[ex.name] = params
+        best = best_trial([t for t in (self.best,) if t is not None] + trials)
+        if best is not self.best:
+            self.best, self.best_extraction = best, ex if config.cv else None
+
+
+def _shape(ex):
+    n_frames, n_features = (1, 1) if ex.sequences is None else ex.sequences.shape[1:]
+    return dict(n_frames=n_frames, n_features=n_features, duration=ex.duration)
 
 
 def _load_data(config):
@@ -250,32 +322,50 @@ def _load_data(config):
     return ds
 
 
-def _conclude(config, ds, trials, skipped, files, means, started):
-    """Write results.csv, the best model and its pictures, and report.md; the result."""
-    out = config.out_dir
-    rows = [t.row for t in trials]
-    files.append(write_csv(out / "results.csv", rows))
-    best = best_trial(trials)
-    scores = None
+def _conclude(config, ds, run, started):
+    """Write results.csv, the summary figure, the best model and its pictures, and report.md."""
+    out, files = config.out_dir, run.files
+    rows = [t.row for t in run.trials]
+    folds = [r for t in run.trials for r in t.folds]
+    files.append(write_csv(out / "results.csv", _csv_rows(run.trials)))
+    files += draw_study_summary(rows, out, chance=1 / max(1, len(ds.genres)))
+    best, scores = run.best, None
     if best is not None:
-        scores, best_files = _save_best(config, best, means)
+        if config.cv:
+            best = refit(config, run.best_extraction, best)
+        scores, best_files = _save_best(config, best, run.means)
         files += best_files
     result = Bunch(
         results=rows,
+        folds=folds,
         best=None if best is None else best.row,
         best_pipeline=None if best is None else best.pipeline,
-        skipped=skipped,
+        skipped=run.skipped,
+        recipe=run.recipe,
         files=files,
         out_dir=str(out),
         seconds=time.perf_counter() - started,
     )
     files.append(
-        write_report(out / "report.md", ds, result, max_epochs=config.max_epochs, scores=scores)
+        write_report(
+            out / "report.md",
+            ds,
+            result,
+            max_epochs=config.max_epochs,
+            scores=scores,
+            cv=config.cv,
+            recipe=config.recipe,
+        )
     )
     result.files = [str(f) for f in files]
     config.info(f"{len(rows)} runs in {result.seconds:.0f} s; outputs in {out}")
     _logger.debug("results:\n%s", format_results(rows))
     return result
+
+
+def _csv_rows(trials):
+    """The rows of results.csv: each cell's fold rows (under cross-validation), then its row."""
+    return [r for t in trials for r in (*t.folds, t.row)]
 
 
 def _save_best(config, best, means):
@@ -284,9 +374,10 @@ def _save_best(config, best, means):
     model_path = config.out_dir / "best_model.joblib"
     joblib.dump(best.pipeline, model_path)
     config.info(f"saved the best model, {model} on {feature}, as {model_path}")
-    scores = score_predictions(
-        best.y_test, best.y_pred, out_dir=config.out_dir, title=f"Best model: {model} on {feature}"
-    )
+    title = f"Best model: {model} on {feature}"
+    if config.cv:
+        title += f" ({config.cv}-fold out-of-fold predictions)"
+    scores = score_predictions(best.y_test, best.y_pred, out_dir=config.out_dir, title=title)
     files = [model_path, scores.confusion_matrix]
     if config.umap and feature in means:
         config.info(f"drawing the UMAP projection of {feature} ...")

@@ -1,11 +1,15 @@
-"""One cell of the study's grid: a classifier trained and scored on one representation.
+"""Cells of the study's grid: classifiers trained and scored on one representation.
 
-:func:`evaluate` returns a :class:`Trial` (its ``results.csv`` row, the fitted parts and the
-test predictions); :func:`best_trial` picks the study's best.
+:func:`evaluate_cells` trains every model of an :class:`~.extraction.Extraction` on the
+study's split, or on each fold of a stratified K-fold cross-validation, with the independent
+(model, fold) tasks in parallel processes (:mod:`~.parallel`); it returns one :class:`Trial`
+per model (its ``results.csv`` rows, the fitted parts and the test predictions).
+:func:`refit` trains a cell again on every clip (the model the study saves under
+cross-validation) and :func:`best_trial` picks the study's best.
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -13,10 +17,12 @@ import numpy as np
 from .. import _registry
 from .._io import get_logger
 from ._scoped import torch_threads
-from .factories import make_classifier, saved_pipeline
+from .factories import make_classifier, recipe_params, saved_pipeline
+from .parallel import plan_workers, run_tasks
 from .report import sorted_rows
+from .stats import macro_f1_interval, summarise_folds, wilson_interval
 
-__all__ = ["Trial", "evaluate", "best_trial"]
+__all__ = ["Trial", "Task", "evaluate", "evaluate_cells", "refit", "train_cell", "best_trial"]
 
 _logger = get_logger("sklearn_mgc.study")
 
@@ -25,9 +31,11 @@ _logger = get_logger("sklearn_mgc.study")
 class Trial:
     """A trained (or failed) cell of the grid.
 
-    ``row`` is its ``results.csv`` row (``row["status"]`` is ``"ok"`` or says why it failed);
-    ``features`` and ``classifier`` are the fitted parts, ``y_test`` and ``y_pred`` the test
-    labels and predictions (None for a failed trial).
+    ``row`` is its ``results.csv`` row (``row["status"]`` is ``"ok"`` or says why it failed;
+    under cross-validation, the summary row, and ``folds`` the rows of the folds);
+    ``features`` and ``classifier`` are the fitted parts (the first fold's classifier under
+    cross-validation), ``y_test`` and ``y_pred`` the test labels and predictions (every
+    fold's, in the order of ``test_rows``, under cross-validation; None for a failed trial).
     """
 
     row: dict
@@ -35,6 +43,8 @@ class Trial:
     classifier: object = None
     y_test: np.ndarray | None = None
     y_pred: np.ndarray | None = None
+    folds: list = field(default_factory=list)
+    test_rows: np.ndarray | None = None
 
     @property
     def ok(self):
@@ -46,79 +56,210 @@ class Trial:
         return saved_pipeline(self.features, self.classifier, model=self.row["model"])
 
 
-def evaluate(config, extraction, model):
-    """Train ``model`` on the training rows of ``extraction`` and score it on its test rows.
+@dataclass
+class Task:
+    """One (model, fold) of a representation: everything a worker process needs (picklable).
 
-    Parameters
-    ----------
-    config : StudyConfig
-        The study's settings (training length, device, seeds, threads, overrides).
-    extraction : Extraction
-        The representation's features and split.
-    model : str
-        The classifier's study name.
+    ``X`` and ``y`` are the representation's whole inputs and labels, ``train`` and ``test``
+    the rows of this fold; ``row`` the fixed part of its ``results.csv`` row; ``keep``
+    whether the fitted classifier comes back (the first fold's only).
+    """
+
+    model: str
+    X: np.ndarray
+    y: np.ndarray
+    train: np.ndarray
+    test: np.ndarray
+    row: dict
+    settings: dict
+    keep: bool = True
+
+
+def evaluate(config, extraction, model):
+    """Train one ``model`` of ``extraction`` (:func:`evaluate_cells` for one model).
 
     Returns
     -------
     trial : Trial
         A failure of the classifier is recorded in ``trial.row["status"]``, never raised.
     """
-    ex = extraction
-    clf = make_classifier(
-        model,
+    return evaluate_cells(config, extraction, (model,))[0]
+
+
+def evaluate_cells(config, extraction, models=None):
+    """Train and score every model of ``extraction``: one :class:`Trial` per model.
+
+    Without ``config.cv``, each model is trained on the study's training rows and scored on
+    its test rows, with 95 % intervals (Wilson for the accuracy, a bootstrap over the test
+    clips for the macro F1). With ``config.cv = K``, on each fold of a stratified K-fold
+    split of every clip (seeded by ``config.random_state``): the trial's row is the summary
+    (mean and standard deviation), and its ``folds`` the fold rows. The (model, fold) tasks
+    run in parallel processes (``config.n_jobs``; identical results to one process).
+
+    Parameters
+    ----------
+    config : StudyConfig
+        The study's settings (training length, device, seeds, threads, recipe, overrides).
+    extraction : Extraction
+        The representation's features and split.
+    models : sequence of str or None, default=None
+        None: ``extraction.models``.
+
+    Returns
+    -------
+    trials : list of Trial
+        In the order of ``models``; a failure is recorded in the row, never raised.
+    """
+    ex, models = extraction, tuple(extraction.models if models is None else models)
+    folds = _folds(config, ex)
+    tasks = [_task(config, ex, m, i, tr, te) for m in models for i, (tr, te) in enumerate(folds)]
+    cpu = str(config.device) == "cpu"
+    n_workers, threads = plan_workers(
+        config.n_jobs if cpu else 1, len(tasks), config.torch_threads if cpu else None
+    )
+    if n_workers > 1:  # the random forest's trees share the cores of one worker
+        for t in tasks:
+            t.settings["n_jobs"] = max(1, (threads or 1))
+    where = f" in {n_workers} processes" if n_workers > 1 else ""
+    config.info(f"training {', '.join(models)} on {ex.name}: {len(tasks)} fits{where} ...")
+    results = run_tasks(
+        train_cell, tasks, n_workers=n_workers, threads=threads, order=_longest_first(tasks)
+    )
+    n = len(folds)
+    return [_trial(config, ex, folds, results[k * n : (k + 1) * n]) for k in range(len(models))]
+
+
+def _folds(config, ex):
+    """The (train rows, test rows) of each fold: the study's split, or K stratified folds."""
+    if not config.cv:
+        return [(ex.train, ex.test)]
+    from sklearn.model_selection import StratifiedKFold
+
+    cv = StratifiedKFold(n_splits=config.cv, shuffle=True, random_state=config.random_state)
+    return list(cv.split(np.zeros(len(ex.target)), ex.target))
+
+
+def _task(config, ex, model, fold, train, test):
+    n_frames, n_features = (1, 1) if ex.sequences is None else ex.sequences.shape[1:]
+    params = recipe_params(
+        config.recipe, model, n_frames=n_frames, n_features=n_features, duration=ex.duration
+    )
+    params.update(config.model_params.get(model) or {})
+    settings = dict(
         max_epochs=config.max_epochs,
         patience=config.patience,
         device=config.device,
         n_jobs=config.n_jobs,
         random_state=config.random_state,
         verbose=int(config.verbose >= 2),
-        params=config.model_params.get(model),
+        params=params,
     )
     row = dict(
         feature=ex.name,
         model=model,
-        n_train=len(ex.train),
-        n_test=len(ex.test),
+        n_train=len(train),
+        n_test=len(test),
         extract_seconds=round(ex.seconds, 3),
         status="ok",
+        kind="fold" if config.cv else "test",
+        fold=fold if config.cv else None,
+        recipe=config.recipe,
     )
-    config.info(f"training {model} on {ex.name} ({len(ex.train)} clips) ...")
-    X, y = ex.inputs(model), ex.target
-    try:
-        pred = _fit_predict(config, model, clf, X, y, ex.train, ex.test, row)
+    return Task(model, ex.inputs(model), ex.target, train, test, row, settings, keep=fold == 0)
+
+
+def _longest_first(tasks):
+    """Start order: sequence networks first (the later in the registry, the heavier), then
+    the vector models, so that the last tasks to start are short and the processes end
+    together."""
+    rank = {m: i for i, m in enumerate(_registry.model_names())}
+
+    def key(i):
+        spec = _registry.model(tasks[i].model)
+        return (spec.kind != "sequence", -rank[spec.name], i)
+
+    return sorted(range(len(tasks)), key=key)
+
+
+def train_cell(task):
+    """Fit and score one :class:`Task`; return ``(row, classifier or None, predictions)``.
+
+    A failure of the classifier is recorded in ``row["status"]`` (and logged), never raised.
+    """
+    row, y = dict(task.row), task.y
+    try:  # an unknown parameter (model_params, a recipe) fails here: recorded too
+        clf = make_classifier(task.model, **task.settings)
+        t0 = time.perf_counter()
+        clf.fit(task.X[task.train], y[task.train])
+        row["fit_seconds"] = round(time.perf_counter() - t0, 3)
+        t0 = time.perf_counter()
+        pred = np.asarray(clf.predict(task.X[task.test]), dtype=object)
+        row["predict_seconds"] = round(time.perf_counter() - t0, 3)
     except Exception as exc:  # keep the study going; the row records the failure
         row["status"] = f"failed: {type(exc).__name__}: {exc}"[:300]
-        _logger.warning("%s on %s failed: %s: %s", model, ex.name, type(exc).__name__, exc)
-        return Trial(row)
-    y_test = y[ex.test]
-    _score(row, y_test, pred, clf)
-    config.info(
-        f"{model} on {ex.name}: accuracy {row['accuracy']:.3f}, macro F1 "
-        f"{row['macro_f1']:.3f}, fit {row['fit_seconds']:.1f} s"
-    )
-    return Trial(row, ex.features, clf, y_test, pred)
-
-
-def _fit_predict(config, model, clf, X, y, train, test, row):
-    network = _registry.model(model).network
-    threads = config.torch_threads if str(config.device) == "cpu" and network else None
-    t0 = time.perf_counter()
-    with torch_threads(threads):
-        clf.fit(X[train], y[train])
-    row["fit_seconds"] = round(time.perf_counter() - t0, 3)
-    t0 = time.perf_counter()
-    pred = clf.predict(X[test])
-    row["predict_seconds"] = round(time.perf_counter() - t0, 3)
-    return pred
+        _logger.warning(
+            "%s on %s failed: %s: %s", task.model, row["feature"], type(exc).__name__, exc
+        )
+        return row, None, None
+    _score(row, np.asarray(y[task.test], dtype=object), pred, clf)
+    return row, clf if task.keep else None, pred
 
 
 def _score(row, y_test, pred, clf):
-    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.metrics import f1_score
 
-    row["accuracy"] = float(accuracy_score(y_test, pred))
+    n_correct = int(np.sum(y_test == pred))
+    row["accuracy"] = n_correct / len(y_test)
+    row["accuracy_low"], row["accuracy_high"] = wilson_interval(n_correct, len(y_test))
     row["macro_f1"] = float(f1_score(y_test, pred, average="macro", zero_division=0))
+    if row.get("kind") == "test":
+        row["macro_f1_low"], row["macro_f1_high"] = macro_f1_interval(y_test, pred)
     if hasattr(clf, "history_"):
         row["n_epochs"] = len(clf.history_)
+
+
+def _trial(config, ex, folds, done):
+    """The Trial of one model from its (row, classifier, predictions) per fold."""
+    rows = [row for row, _, _ in done]
+    row = summarise_folds(rows) if config.cv else rows[0]
+    model = row["model"]
+    if row["status"] != "ok":
+        return Trial(row, folds=rows if config.cv else [])
+    test_rows = np.concatenate([te for _, te in folds])
+    y_pred = np.concatenate([pred for _, _, pred in done])
+    spread = f" +- {row['accuracy_std']:.3f}" if config.cv else ""
+    config.info(
+        f"{model} on {ex.name}: accuracy {row['accuracy']:.3f}{spread}, macro F1 "
+        f"{row['macro_f1']:.3f}, fit {row['fit_seconds']:.1f} s"
+    )
+    y_test = np.asarray(ex.target, dtype=object)[test_rows]
+    folds_rows = rows if config.cv else []
+    return Trial(row, ex.features, done[0][1], y_test, y_pred, folds_rows, test_rows)
+
+
+def refit(config, extraction, trial):
+    """Train ``trial``'s cell again on every clip of ``extraction`` (the model to save).
+
+    Under cross-validation the study saves this refit of its best cell: the same classifier
+    and settings, trained on all the clips (the networks still hold out their validation
+    fraction for early stopping). The returned trial keeps ``trial``'s row and out-of-fold
+    predictions.
+
+    Returns
+    -------
+    trial : Trial
+    """
+    ex, model = extraction, trial.row["model"]
+    every = np.arange(len(ex.target))
+    task = _task(config, ex, model, 0, every, every[:0])
+    clf = make_classifier(model, **task.settings)
+    cpu = str(config.device) == "cpu"
+    config.info(f"refitting {model} on {ex.name} on all {len(every)} clips ...")
+    with torch_threads(config.torch_threads if cpu else None):
+        clf.fit(task.X, task.y)
+    return Trial(
+        trial.row, ex.features, clf, trial.y_test, trial.y_pred, trial.folds, trial.test_rows
+    )
 
 
 def best_trial(trials):
