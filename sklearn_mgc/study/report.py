@@ -294,6 +294,10 @@ def write_report(path, ds, result, *, max_epochs, scores=None):
             w(f"- {r['model']} on {r['feature']}: {r['status']}\n")
     _write_best(w, result.best, scores)
     _write_pictures(w, [Path(f).name for f in result.files])
+    if result.get("provenance"):
+        from .provenance import provenance_markdown
+
+        w("\n" + provenance_markdown(result.provenance))
     Path(path).write_text(buf.getvalue())
     return Path(path)
 

@@ -7,13 +7,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import joblib
 from sklearn.utils import Bunch
 
 from .. import _registry
 from .._io import get_logger
+from ..persistence import save_model
 from .data import default_max_epochs, load_study_data
 from .extraction import extract
+from .provenance import provenance, write_provenance
 from .report import (
     draw_learning_curves,
     draw_umap,
@@ -217,7 +218,8 @@ def run_study(
     >>> result.best["model"], result.best["feature"], result.best["n_test"]
     ('rf', 'mfcc', 8)
     >>> sorted(os.path.basename(f) for f in result.files)
-    ['best_model.joblib', 'confusion_matrix.png', 'report.md', 'results.csv']
+    ['best_model.joblib', 'best_model.skops', 'confusion_matrix.png', 'provenance.json',
+     'report.md', 'results.csv']
     """
     config = StudyConfig(**locals())
     started = time.perf_counter()
@@ -256,9 +258,16 @@ def _conclude(config, ds, trials, skipped, files, means, started):
     rows = [t.row for t in trials]
     files.append(write_csv(out / "results.csv", rows))
     best = best_trial(trials)
+    prov = provenance(
+        [best.pipeline] if best is not None else (),
+        random_state=config.random_state,
+        clips=ds.clips,
+        description=ds.description,
+    )
+    files.append(write_provenance(out / "provenance.json", prov))
     scores = None
     if best is not None:
-        scores, best_files = _save_best(config, best, means)
+        scores, best_files = _save_best(config, best, means, prov)
         files += best_files
     result = Bunch(
         results=rows,
@@ -268,6 +277,7 @@ def _conclude(config, ds, trials, skipped, files, means, started):
         files=files,
         out_dir=str(out),
         seconds=time.perf_counter() - started,
+        provenance=prov,
     )
     files.append(
         write_report(out / "report.md", ds, result, max_epochs=config.max_epochs, scores=scores)
@@ -278,16 +288,22 @@ def _conclude(config, ds, trials, skipped, files, means, started):
     return result
 
 
-def _save_best(config, best, means):
-    """Save ``best_model.joblib``, its confusion matrix and the UMAP of its representation."""
+def _save_best(config, best, means, prov):
+    """Save ``best_model.joblib`` (and ``.skops``), its confusion matrix and the UMAP of its
+    representation."""
     feature, model = best.row["feature"], best.row["model"]
     model_path = config.out_dir / "best_model.joblib"
-    joblib.dump(best.pipeline, model_path)
-    config.info(f"saved the best model, {model} on {feature}, as {model_path}")
+    pipeline = best.pipeline
+    saved = [save_model(pipeline, model_path, provenance=prov)]
+    try:
+        saved.append(save_model(pipeline, model_path.with_suffix(".skops"), provenance=prov))
+    except (ValueError, TypeError) as exc:
+        _logger.warning("could not save the best model as .skops: %s", exc)
+    config.info(f"saved the best model, {model} on {feature}, as {model_path} (and .skops)")
     scores = score_predictions(
         best.y_test, best.y_pred, out_dir=config.out_dir, title=f"Best model: {model} on {feature}"
     )
-    files = [model_path, scores.confusion_matrix]
+    files = [*saved, scores.confusion_matrix]
     if config.umap and feature in means:
         config.info(f"drawing the UMAP projection of {feature} ...")
         M, y = means[feature]
