@@ -177,4 +177,4 @@ def _embed_one(features, path, target, header, *, mean):
     times = frame_times(features, frames.shape[0])
     embedding = frames.mean(axis=0, dtype=np.float64).astype(np.float32) if mean else frames
     with atomic_write(target) as tmp:
-        np.savez(tmp, embedding=embedding, timestamps=times, file=os.fspath(path), **header)
+        np.savez(tmp, embedding=embedding, timestamps=times, source=os.fspath(path), **header)
