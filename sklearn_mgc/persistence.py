@@ -45,6 +45,14 @@ def resolve_device(device="auto"):
 
     A CUDA device asked for on a machine without CUDA resolves to ``"cpu"`` (logged).
 
+    Parameters
+    ----------
+    device : str or torch.device, default="auto"
+
+    Returns
+    -------
+    device : str
+
     Examples
     --------
     >>> resolve_device("cpu")
@@ -90,7 +98,8 @@ def set_device(model, device):
     Examples
     --------
     >>> from sklearn_mgc import MLPClassifier
-    >>> clf = MLPClassifier(max_epochs=1, hidden_sizes=(4,)).fit([[0.0], [1.0]], ["a", "b"])
+    >>> clf = MLPClassifier(max_epochs=1, hidden_sizes=(4,), validation_fraction=None)
+    >>> clf = clf.fit([[0.0], [1.0], [0.1], [0.9]], ["a", "b", "a", "b"])
     >>> set_device(clf, "cpu")
     []
     """
@@ -115,11 +124,16 @@ def set_device(model, device):
     return moved
 
 
-def trusted_types():
+def trusted_types(extra=()):
     """Names of the types a ``.skops`` model may hold beyond scikit-learn's and numpy's.
 
     The toolkit's public classes (from its registry), the private classes that appear in
     fitted pipelines, and the plain containers skops stores the rebuilt torch parts in.
+
+    Parameters
+    ----------
+    extra : iterable of str, default=()
+        More ``module.Class`` names to trust (the classes of your own steps).
 
     Returns
     -------
@@ -141,7 +155,7 @@ def trusted_types():
         "sklearn_mgc.features.huggingface.Wav2Vec2Features",
         "sklearn_mgc.features.encodecmae.EnCodecMAEFeatures",
     }
-    return sorted(names)
+    return sorted(names | set(extra))
 
 
 # ----------------------------------------------------------------------------- saving
@@ -261,7 +275,7 @@ def _pack_encoder(est):
 
 
 # ---------------------------------------------------------------------------- loading
-def load_model(path, *, device=None):
+def load_model(path, *, device=None, trusted=()):
     """Load a pipeline saved by :func:`save_model` (or ``joblib.dump``).
 
     A ``.skops`` file is checked first: if it names a type that is neither scikit-learn's,
@@ -273,6 +287,8 @@ def load_model(path, *, device=None):
     device : str or None, default=None
         Move the model there (see :func:`set_device`). None keeps the saved device when it is
         available here, and otherwise moves to the CPU.
+    trusted : iterable of str, default=()
+        More types to trust in a ``.skops`` file (see :func:`trusted_types`).
 
     Returns
     -------
@@ -284,12 +300,22 @@ def load_model(path, *, device=None):
         No such file.
     ValueError
         The file is not a model, or names untrusted types.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sklearn_mgc import MLPClassifier
+    >>> clf = MLPClassifier(max_epochs=1, hidden_sizes=(4,), validation_fraction=None)
+    >>> clf = clf.fit([[0.0], [1.0], [0.1], [0.9]], ["a", "b", "a", "b"])
+    >>> path = save_model(clf, pathlib.Path(tempfile.mkdtemp()) / "clf.skops")
+    >>> load_model(path, device="cpu").classes_.tolist()
+    ['a', 'b']
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file {os.fspath(path)!r} does not exist")
     if path.suffix == ".skops":
-        model = _load_skops(path)
+        model = _load_skops(path, trusted)
     else:
         import joblib
 
@@ -341,10 +367,10 @@ def _storages_on_available_device():
         torch.storage._load_from_bytes = original
 
 
-def _load_skops(path):
+def _load_skops(path, extra):
     import skops.io as sio
 
-    trusted = set(trusted_types())
+    trusted = set(trusted_types(extra))
     untrusted = sio.get_untrusted_types(file=path)
     unknown = sorted(
         name for name in untrusted if name not in trusted and not name.startswith(_LIBRARIES)
