@@ -238,9 +238,10 @@ def _shallow_copy(est):
     return out
 
 
-def _state_arrays(module):
+def _state_arrays(tensors):
+    """``{name: [dtype name, float32 array]}`` of a state dict."""
     state = {}
-    for key, value in module.state_dict().items():
+    for key, value in tensors.items():
         if value.is_quantized:
             raise ValueError(
                 f"cannot save the quantized tensor {key!r} in the .skops format; save a "
@@ -252,7 +253,7 @@ def _state_arrays(module):
 
 def _pack_net(est):
     module = est.net_.module_
-    state = _state_arrays(module)
+    state = _state_arrays(module.state_dict())
     n_frames = next((v[1].shape[0] for k, v in state.items() if k.endswith("pos.table")), None)
     n_features = int(est.n_features_in_)
     packed = {_PACKED: "net", "n_features": n_features, "n_frames": n_frames, "state": state}
@@ -263,14 +264,17 @@ def _pack_net(est):
 def _pack_encoder(est):
     from .features.huggingface import Wav2Vec2Features
 
-    packed = {_PACKED: "encoder", "state": _state_arrays(est.model_)}
+    packed = {_PACKED: "encoder"}
     if isinstance(est, Wav2Vec2Features):
+        packed["state"] = _state_arrays(est.model_.state_dict())
         packed["config"] = est.model_.config.to_dict()
         packed["feature_extractor"] = est.feature_extractor_.to_dict()
-    else:
+    else:  # EnCodecMAE: the checkpoint's own format, rebuilt as fit builds it
         from .features.encodecmae.hub import load_checkpoint
 
-        packed["config"] = str(load_checkpoint(est.checkpoint_path_)["config"])
+        checkpoint = load_checkpoint(est.checkpoint_path_)
+        packed["state"] = _state_arrays(checkpoint["state_dict"])
+        packed["config"] = str(checkpoint["config"])
     return packed
 
 

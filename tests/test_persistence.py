@@ -205,3 +205,17 @@ def test_fit_command_saves_both_formats_with_provenance(tmp_path, capsys):
     assert main(["predict", str(out.with_suffix(".skops")), "--info"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["random_state"] == 3 and "checkpoints" in info
+
+
+def test_encodecmae_pipeline_round_trips_through_skops(tmp_path):
+    from sklearn_mgc import EnCodecMAEFeatures
+    from sklearn_mgc.features.encodecmae import _tiny_checkpoint_path
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((4, 24000)).astype(np.float32)
+    y = ["a", "b", "a", "b"]
+    feat = EnCodecMAEFeatures(model=_tiny_checkpoint_path(), sr=24000, duration=1.0)
+    pipe = make_pipeline(feat, make_classifier("rf", random_state=0), model="rf").fit(X, y)
+    expected = pipe.predict_proba(X)
+    restored = load_model(save_model(pipe, tmp_path / "m.skops"))
+    np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-5)
