@@ -15,7 +15,7 @@ import soundfile as sf
 from sklearn_mgc.cli import main
 from sklearn_mgc.datasets import make_genre_clips
 
-SUBCOMMANDS = ("study", "predict", "fit", "evaluate")
+SUBCOMMANDS = ("study", "predict", "fit", "evaluate", "embed")
 
 
 @pytest.mark.parametrize("sub", SUBCOMMANDS)
@@ -107,8 +107,9 @@ def test_predict_long_and_corrupt_files(folder_and_model, tmp_path, capsys):
     path, genre, proba = lines[0].split("\t")
     assert path == str(long) and genre == y[0] and 0 < float(proba) <= 1
     errors = captured.err.strip().splitlines()
-    assert len(errors) == 2
+    assert len(errors) == 3  # one line per file, then the final report
     assert str(bad) in errors[0] and str(tmp_path / "missing.mp3") in errors[1]
+    assert "2 of 3 files could not be classified" in errors[2]
 
 
 def test_predict_json_and_top(folder_and_model, tmp_path, capsys):

@@ -90,6 +90,7 @@ def _public_names():
         "sklearn_mgc.plotting",
         "sklearn_mgc.audio",
         "sklearn_mgc.study",
+        "sklearn_mgc.persistence",
     ):
         module = importlib.import_module(module_name)
         for name in module.__all__:

@@ -5,7 +5,8 @@ Subcommands (``sklearn-mgc SUBCOMMAND --help`` for each), one module each:
 - ``study``: the grid of representations x classifiers, with results, report and pictures;
 - ``predict``: genres of audio files of any length with a saved pipeline;
 - ``fit``: train one representation + classifier on a folder and save the pipeline;
-- ``evaluate``: score a saved pipeline on a folder (report and confusion matrix).
+- ``evaluate``: score a saved pipeline on a folder (report and confusion matrix);
+- ``embed``: write the embeddings of audio files and folders, one ``.npz`` per file.
 
 ``python -m sklearn_mgc`` runs the same command. :func:`main` returns the exit status, so the
 command is also callable from Python: ``main(["predict", "model.joblib", "song.wav"])``.
@@ -20,6 +21,7 @@ import argparse
 
 from .. import __version__
 from ._common import USER_ERRORS, Formatter, cli_logging, logger, verbosity
+from .embed import EmbedCommand
 from .evaluate import EvaluateCommand
 from .fit import FitCommand
 from .predict import PredictCommand
@@ -27,7 +29,7 @@ from .study import StudyCommand
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = (StudyCommand, PredictCommand, FitCommand, EvaluateCommand)
+COMMANDS = (StudyCommand, PredictCommand, FitCommand, EvaluateCommand, EmbedCommand)
 
 
 def build_parser():

@@ -30,7 +30,17 @@ __all__ = [
     "verbosity",
     "cli_logging",
     "load_model",
+    "AUDIO_SUFFIXES",
+    "audio_files",
+    "device_option",
+    "finish",
 ]
+
+#: Suffixes of the audio files found in folders by ``predict`` and ``embed``.
+AUDIO_SUFFIXES = frozenset(
+    (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".mp4", ".webm")
+    + (".wma", ".au", ".aiff", ".aif")
+)
 
 #: Errors that are the user's input or environment, shown as one line (exit status 1):
 #: OSError (a missing or unreadable path, a full disk) and ValueError (a bad value: the
@@ -209,18 +219,89 @@ def cli_logging(level_of_verbosity):
         root.setLevel(old_level)
 
 
-def load_model(path):
-    """The saved pipeline at ``path``; FileNotFoundError or ValueError say what is wrong."""
-    import joblib
+def load_model(path, device=None):
+    """The saved pipeline at ``path`` (``.skops`` or ``.joblib``), on ``device``.
+
+    FileNotFoundError or ValueError say what is wrong: no such file, not a model, untrusted
+    types in a ``.skops`` file, or a model that was never fitted.
+    """
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    from ..persistence import load_model as _load
 
     if not os.path.isfile(path):
         raise FileNotFoundError(f"model file {path!r} does not exist")
     try:
-        model = joblib.load(path)
+        model = _load(path, device=device)
+    except (FileNotFoundError, ValueError) as exc:
+        if "refusing to load" in str(exc):
+            raise
+        raise ValueError(f"cannot load the model {path!r}: {type(exc).__name__}: {exc}") from None
     except Exception as exc:
         raise ValueError(f"cannot load the model {path!r}: {type(exc).__name__}: {exc}") from None
     if not hasattr(model, "predict_proba"):
         raise ValueError(
             f"{path!r} holds a {type(model).__name__}, not a classifier with predict_proba"
         )
+    try:
+        check_is_fitted(model)
+    except NotFittedError:
+        raise ValueError(
+            f"the model {path!r} was never fitted: train it first (sklearn-mgc fit, or "
+            "pipeline.fit in Python) and save the fitted pipeline"
+        ) from None
     return model
+
+
+def device_option(p):
+    """``--device auto|cpu|cuda`` of the commands that use a saved model."""
+    p.add_argument(
+        "--device",
+        default="auto",
+        metavar="{auto,cpu,cuda}",
+        help="torch device of the networks and encoders (auto: cuda if available, else cpu; "
+        "cuda:N for one GPU)",
+    )
+
+
+def audio_files(inputs):
+    """The audio files of ``inputs`` (files and folders, folders walked recursively).
+
+    Returns a list of ``(path, relative)``: each file, and its path relative to the folder it
+    was found in (a file given directly: its name). Files given directly are kept whatever
+    their suffix; in folders, only names ending in :data:`AUDIO_SUFFIXES` (any case) count,
+    and hidden files and folders are left out. A missing input is kept as a file, for its
+    error to be reported with the others.
+    """
+    from pathlib import Path
+
+    out = []
+    for given in inputs:
+        root = Path(given)
+        if not root.is_dir():
+            out.append((root, Path(root.name)))
+            continue
+        found = []
+        for folder, dirs, files in os.walk(root, followlinks=True):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in files:
+                if not name.startswith(".") and Path(name).suffix.lower() in AUDIO_SUFFIXES:
+                    found.append(Path(folder) / name)
+        out.extend((path, path.relative_to(root)) for path in sorted(found))
+    return out
+
+
+def finish(n_done, failures, what):
+    """Log the failures at the end and return the exit status (1 if any failed)."""
+    if not failures:
+        return 0
+    bugs = [f for f in failures if "a bug" in f["error"]]
+    logger.error(
+        "%d of %d files could not be %s%s",
+        len(failures),
+        n_done + len(failures),
+        what,
+        "" if not bugs else f" ({len(bugs)} by an unexpected error: {bugs[0]['error']})",
+    )
+    return 1

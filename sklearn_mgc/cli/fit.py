@@ -4,8 +4,10 @@ import time
 from pathlib import Path
 
 from .. import _registry
+from ..persistence import save_model
 from ..study import load_study_data, make_classifier, make_pipeline, make_representation
 from ..study.data import default_max_epochs
+from ..study.provenance import provenance
 from ._common import (
     Command,
     compute_options,
@@ -47,7 +49,11 @@ class FitCommand(Command):
         )
         p.add_argument("--model", choices=_registry.model_names(), default="rf", help="classifier")
         p.add_argument(
-            "--out", default="model.joblib", metavar="FILE", help="where to save the pipeline"
+            "--out",
+            default="model.joblib",
+            metavar="FILE",
+            help="where to save the pipeline (a .joblib pickle and, beside it, the same name "
+            "with .skops: the safe format to share)",
         )
         p.add_argument(
             "--duration",
@@ -58,8 +64,6 @@ class FitCommand(Command):
 
     @staticmethod
     def run(args):
-        import joblib
-
         ds = load_study_data(
             args.data, split=None, duration=args.duration, random_state=args.random_state
         )
@@ -76,14 +80,28 @@ class FitCommand(Command):
             raise
         seconds = time.perf_counter() - t0
         pipe.steps[0][1].set_params(verbose=0, cache_dir=None)
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(pipe, out)
+        prov = provenance(
+            [pipe], random_state=args.random_state, clips=ds.clips, description=ds.description
+        )
+        saved = save_both(pipe, Path(args.out), prov)
         print(
             f"trained {args.model} on {args.feature} with {len(ds.target)} clips "
-            f"({len(set(ds.target))} genres) in {seconds:.1f} s; saved {out}"
+            f"({len(set(ds.target))} genres) in {seconds:.1f} s; saved {' and '.join(saved)}"
         )
         return 0
+
+
+def save_both(pipe, out, prov):
+    """Save ``pipe`` as ``out`` (.joblib unless it says .skops) and the other format beside."""
+    other = out.with_suffix(".skops" if out.suffix != ".skops" else ".joblib")
+    saved = []
+    for path in (out, other):
+        try:
+            save_model(pipe, path, provenance=prov)
+            saved.append(str(path))
+        except (ValueError, TypeError) as exc:
+            logger.warning("could not save %s: %s", path, exc)
+    return saved
 
 
 def _pipeline(args, ds):

@@ -1,11 +1,21 @@
-"""``sklearn-mgc predict``: genres of audio files of any length with a saved pipeline."""
+"""``sklearn-mgc predict``: genres of audio files and folders with a saved pipeline."""
 
+import csv
+import io
 import json
 import os
 
 from ..audio import AudioError
-from ..study import predict_track_proba
-from ._common import Command, load_model, logger, output_options
+from ..study.predict import describe_failure, predict_track_proba
+from ._common import (
+    Command,
+    audio_files,
+    device_option,
+    finish,
+    load_model,
+    logger,
+    output_options,
+)
 
 __all__ = ["PredictCommand"]
 
@@ -14,73 +24,118 @@ class PredictCommand(Command):
     """Print the genre of each file; unreadable files are reported, the others classified."""
 
     name = "predict"
-    help = "genre of audio files with a saved pipeline"
+    help = "genre of audio files and folders with a saved pipeline"
     description = (
-        "Print, for each audio file, the predicted genre and its probability. Tracks longer "
-        "than the model's clip duration are cut into windows whose probabilities are averaged. "
-        "Unreadable files get one line each on stderr and a non-zero exit status; the other "
-        "files are still classified."
+        "Print, for each audio file (folders are walked recursively), the predicted genre and "
+        "its probability. Tracks longer than the model's clip duration are cut into windows "
+        "(--hop: overlapping ones) whose probabilities are averaged; --per-window prints the "
+        "timeline. Files that fail get one line each on stderr and a non-zero exit status; "
+        "the other files are still classified."
     )
-    shared = (output_options,)
+    shared = (device_option, output_options)
 
     @staticmethod
     def add_arguments(p):
         p.add_argument(
-            "model", metavar="MODEL", help="saved pipeline (.joblib), e.g. best_model.joblib"
+            "model",
+            metavar="MODEL",
+            help="saved pipeline (.skops or .joblib), e.g. best_model.skops",
         )
         p.add_argument(
-            "files", nargs="+", metavar="FILE", help="audio files (wav, flac, ogg, mp3, au...)"
+            "files",
+            nargs="*",
+            metavar="INPUT",
+            help="audio files and folders (wav, flac, ogg, mp3, m4a, opus...)",
         )
         p.add_argument(
             "--top", type=int, default=1, metavar="K", help="show the K most likely genres"
         )
         p.add_argument(
-            "--json", action="store_true", help="machine-readable output (one JSON document)"
+            "--hop",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="seconds between the starts of two windows (default: the clip duration)",
+        )
+        p.add_argument(
+            "--per-window", action="store_true", help="the timeline: each window's probabilities"
+        )
+        p.add_argument(
+            "--format", choices=("table", "csv", "json"), default="table", help="output format"
+        )
+        p.add_argument("--json", action="store_true", help="same as --format json")
+        p.add_argument("--output", default=None, metavar="FILE", help="write the results there")
+        p.add_argument(
+            "--info",
+            action="store_true",
+            help="print the model's provenance (versions, seed, data, checkpoints) and stop",
         )
 
     @staticmethod
     def run(args):
         import numpy as np
 
-        if args.top < 1:
-            logger.error("--top must be at least 1, got %d", args.top)
+        fmt = "json" if args.json else args.format
+        if args.top < 1 or (args.hop is not None and args.hop <= 0):
+            logger.error("--top must be at least 1 and --hop positive")
             return 2
-        model = load_model(args.model)
+        if args.info:
+            return _info(load_model(args.model, device="cpu"))
+        if not args.files:
+            logger.error("give at least one audio file or folder (or --info)")
+            return 2
+        model = load_model(args.model, device=args.device)
         classes = np.asarray(model.classes_)
-        results, failed = [], 0
-        for path in args.files:
-            entry = _classify(model, classes, path, args.top)
-            failed += "error" in entry
-            if "error" not in entry or args.json:
+        files = audio_files(args.files)
+        results, failures = [], []
+        for i, (path, _) in enumerate(files):
+            entry = _classify(model, classes, path, args)
+            if "error" in entry:
+                failures.append({"index": i, "clip": entry["file"], "error": entry["error"]})
+            if "error" not in entry or fmt == "json":
                 results.append(entry)
-            if "error" not in entry and not args.json:
-                print(_line(entry), flush=True)
-        if args.json:
-            print(json.dumps(results, indent=2))
-        return 1 if failed else 0
+            if "error" not in entry and fmt == "table" and args.output is None:
+                print(_table([entry], classes), flush=True)
+        if fmt != "table" or args.output is not None:
+            _write(_render(results, classes, fmt), args.output)
+        return finish(len(files) - len(failures), failures, "classified")
 
 
-def _classify(model, classes, path, top):
-    """The JSON entry of one file: its genre(s), or the error that stopped it."""
+def _classify(model, classes, path, args):
+    """The entry of one file: its genre(s) and timeline, or the error that stopped it."""
     import numpy as np
 
+    name = os.fspath(path)
     try:
         if not os.path.isfile(path):
-            raise AudioError(f"no such file: {path!r}")
-        proba, n_windows = predict_track_proba(model, path)
-    except (AudioError, OSError, ValueError) as exc:
-        logger.error("%s: cannot classify: %s", path, exc)
-        return {"file": path, "error": str(exc)}
-    order = np.argsort(-proba, kind="stable")[: min(top, len(classes))]
+            raise AudioError(f"no such file: {name!r}")
+        proba, n_windows, windows = predict_track_proba(
+            model, path, hop=args.hop, return_windows=True
+        )
+    except Exception as exc:
+        message = describe_failure(exc)
+        logger.error("%s: cannot classify: %s", name, message)
+        return {"file": name, "error": message}
+    order = np.argsort(-proba, kind="stable")[: min(args.top, len(classes))]
     ranked = [{"genre": str(classes[i]), "probability": round(float(proba[i]), 4)} for i in order]
     entry = {
-        "file": path,
+        "file": name,
         "genre": ranked[0]["genre"],
         "probability": ranked[0]["probability"],
         "windows": int(n_windows),
+        "probabilities": {str(c): round(float(p), 4) for c, p in zip(classes, proba)},
     }
-    if top > 1:
+    if args.top > 1:
         entry["top"] = ranked
+    if args.per_window:
+        entry["timeline"] = [
+            {
+                "start": round(float(s), 3),
+                "end": round(float(e), 3),
+                "probabilities": {str(c): round(float(p), 4) for c, p in zip(classes, row)},
+            }
+            for s, e, row in zip(windows["start"], windows["end"], windows["proba"])
+        ]
     return entry
 
 
@@ -91,3 +146,59 @@ def _line(entry):
     if len(ranked) == 1:
         return f"{entry['file']}\t{ranked[0]['genre']}\t{ranked[0]['probability']:.3f}"
     return entry["file"] + "\t" + "\t".join(f"{t['genre']} {t['probability']:.3f}" for t in ranked)
+
+
+def _table(results, classes):
+    lines = []
+    for entry in results:
+        lines.append(_line(entry))
+        for w in entry.get("timeline", ()):
+            cells = "\t".join(f"{g} {p:.3f}" for g, p in w["probabilities"].items())
+            lines.append(f"  {w['start']:.2f}-{w['end']:.2f}\t{cells}")
+    return "\n".join(lines)
+
+
+def _csv(results, classes):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    genres = [str(c) for c in classes]
+    per_window = any("timeline" in e for e in results)
+    head = ["file", "start", "end"] if per_window else ["file", "genre", "probability", "windows"]
+    writer.writerow(head + genres)
+    for e in results:
+        if per_window:
+            for w in e.get("timeline", ()):
+                probs = [w["probabilities"][g] for g in genres]
+                writer.writerow([e["file"], w["start"], w["end"], *probs])
+        else:
+            probs = [e["probabilities"][g] for g in genres]
+            writer.writerow([e["file"], e["genre"], e["probability"], e["windows"], *probs])
+    return buffer.getvalue().rstrip("\n")
+
+
+def _render(results, classes, fmt):
+    if fmt == "json":
+        return json.dumps(results, indent=2)
+    if fmt == "csv":
+        return _csv(results, classes)
+    return _table(results, classes)
+
+
+def _write(text, output):
+    if output is None:
+        print(text, flush=True)
+        return
+    from .._io import atomic_write
+
+    with atomic_write(output) as tmp:
+        tmp.write_text(text + "\n")
+    logger.info("wrote %s", output)
+
+
+def _info(model):
+    provenance = getattr(model, "provenance_", None)
+    if not provenance:
+        print("this model records no provenance (saved before sklearn-mgc recorded it)")
+        return 0
+    print(json.dumps(provenance, indent=2, sort_keys=True))
+    return 0

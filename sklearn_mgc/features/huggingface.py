@@ -51,6 +51,13 @@ class Wav2Vec2Features(PretrainedFeatures):
         ``"facebook/hubert-base-ls960"``, ``"microsoft/wavlm-base-plus"``) or a local directory
         holding a model and a feature extractor saved with ``save_pretrained``. Loaded in
         :meth:`fit` with ``AutoModel`` and ``AutoFeatureExtractor``.
+    revision : str or None, default=None
+        The hub revision to load: a branch, a tag or, to pin the weights, a commit hash (None:
+        the default branch). Ignored for a local directory. Part of the cache key.
+    trust_remote_code : bool, default=False
+        Let transformers run the Python code a hub repository ships for its model class, which
+        some music encoders need (MERT-v1). Only set it for repositories you trust, ideally
+        with a pinned ``revision``: that code runs in your process.
     layer : int or list of int, default=-1
         Which entry of the model's ``hidden_states`` to return: 0 is the input of the first
         transformer layer (the projected convolutional features after positional embedding),
@@ -145,6 +152,8 @@ class Wav2Vec2Features(PretrainedFeatures):
     _parameter_constraints: dict = {
         **PretrainedFeatures._parameter_constraints,
         "chunk_duration": [Interval(Real, 0, None, closed="neither"), None],
+        "revision": [str, None],
+        "trust_remote_code": ["boolean"],
     }
 
     def __init__(
@@ -162,8 +171,12 @@ class Wav2Vec2Features(PretrainedFeatures):
         cache_dir=None,
         verbose=0,
         on_error="raise",
+        revision=None,
+        trust_remote_code=False,
     ):
         self.model = model
+        self.revision = revision
+        self.trust_remote_code = trust_remote_code
         self.layer = layer
         self.output = output
         self.sr = sr
@@ -196,8 +209,9 @@ class Wav2Vec2Features(PretrainedFeatures):
         else:
             source = name
         try:
-            feature_extractor = AutoFeatureExtractor.from_pretrained(source)
-            model = AutoModel.from_pretrained(source)
+            hub = {"revision": self.revision, "trust_remote_code": self.trust_remote_code}
+            feature_extractor = AutoFeatureExtractor.from_pretrained(source, **hub)
+            model = AutoModel.from_pretrained(source, **hub)
         except Exception as exc:  # transformers raises OSError, ValueError, KeyError, ...
             where = (
                 f"the local directory {source!r}"
@@ -318,7 +332,7 @@ class Wav2Vec2Features(PretrainedFeatures):
         # which torch refuses to pickle as modules: store the fitted model as config + weights.
         state = dict(super().__getstate__())  # a copy: never alter the live estimator
         model = state.get("model_")
-        if model is not None:
+        if hasattr(model, "state_dict"):  # not already plain data
             state["model_"] = {
                 "__sklearn_mgc_model__": type(model),
                 "config": model.config,
@@ -334,7 +348,9 @@ class Wav2Vec2Features(PretrainedFeatures):
             with torch.random.fork_rng(devices=[]):  # building the module draws random weights
                 model = packed["__sklearn_mgc_model__"](packed["config"])
             model.load_state_dict(packed["state_dict"])
-            device = state.get("device", "cpu")
+            device = str(state.get("device", "cpu"))
+            if device.startswith("cuda") and not torch.cuda.is_available():
+                device = "cpu"  # a model saved on a GPU loads on a CPU-only machine
             state = {**state, "model_": model.to(device=device, dtype=torch.float32).eval()}
         super().__setstate__(state)
 

@@ -350,6 +350,10 @@ def write_report(path, ds, result, *, max_epochs, scores=None, cv=None, recipe="
         w("\n![Study summary](study_summary.png)\n\n")
     _write_best(w, result.best, scores, cv)
     _write_pictures(w, names)
+    if result.get("provenance"):
+        from .provenance import provenance_markdown
+
+        w("\n" + provenance_markdown(result.provenance))
     Path(path).write_text(buf.getvalue())
     return Path(path)
 

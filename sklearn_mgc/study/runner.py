@@ -7,14 +7,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import joblib
 from sklearn.utils import Bunch
 
 from .. import _registry
 from .._io import get_logger
+from ..persistence import save_model
 from .data import default_max_epochs, load_study_data
 from .extraction import extract
 from .factories import RECIPES, recipe_params
+from .provenance import provenance, write_provenance
 from .report import (
     draw_learning_curves,
     draw_study_summary,
@@ -253,7 +254,8 @@ def run_study(
     >>> result.best["model"], result.best["feature"], result.best["n_test"]
     ('rf', 'mfcc', 8)
     >>> sorted(os.path.basename(f) for f in result.files)
-    ['best_model.joblib', 'confusion_matrix.png', 'report.md', 'results.csv', 'study_summary.png']
+    ['best_model.joblib', 'best_model.skops', 'confusion_matrix.png', 'provenance.json',
+     'report.md', 'results.csv', 'study_summary.png']
     >>> cv = run_study(features=["mfcc"], models=["rf"], n_clips_per_genre=3, duration=0.5,
     ...                out_dir=tempfile.mkdtemp(), umap=False, verbose=0, cv=3)
     >>> [(r["kind"], r["fold"]) for r in cv.folds + cv.results]
@@ -323,17 +325,25 @@ def _load_data(config):
 
 
 def _conclude(config, ds, run, started):
-    """Write results.csv, the summary figure, the best model and its pictures, and report.md."""
+    """Write results.csv, the summary figure, provenance.json, the best model and its
+    pictures, and report.md."""
     out, files = config.out_dir, run.files
     rows = [t.row for t in run.trials]
     folds = [r for t in run.trials for r in t.folds]
     files.append(write_csv(out / "results.csv", _csv_rows(run.trials)))
     files += draw_study_summary(rows, out, chance=1 / max(1, len(ds.genres)))
     best, scores = run.best, None
+    if best is not None and config.cv:
+        best = refit(config, run.best_extraction, best)
+    prov = provenance(
+        [best.pipeline] if best is not None else (),
+        random_state=config.random_state,
+        clips=ds.clips,
+        description=ds.description,
+    )
+    files.append(write_provenance(out / "provenance.json", prov))
     if best is not None:
-        if config.cv:
-            best = refit(config, run.best_extraction, best)
-        scores, best_files = _save_best(config, best, run.means)
+        scores, best_files = _save_best(config, best, run.means, prov)
         files += best_files
     result = Bunch(
         results=rows,
@@ -345,6 +355,7 @@ def _conclude(config, ds, run, started):
         files=files,
         out_dir=str(out),
         seconds=time.perf_counter() - started,
+        provenance=prov,
     )
     files.append(
         write_report(
@@ -368,17 +379,22 @@ def _csv_rows(trials):
     return [r for t in trials for r in (*t.folds, t.row)]
 
 
-def _save_best(config, best, means):
-    """Save ``best_model.joblib``, its confusion matrix and the UMAP of its representation."""
+def _save_best(config, best, means, prov):
+    """Save ``best_model.joblib`` (and ``.skops``), its confusion matrix and the UMAP of its
+    representation."""
     feature, model = best.row["feature"], best.row["model"]
     model_path = config.out_dir / "best_model.joblib"
-    joblib.dump(best.pipeline, model_path)
-    config.info(f"saved the best model, {model} on {feature}, as {model_path}")
+    saved = [save_model(best.pipeline, model_path, provenance=prov)]
+    try:
+        saved.append(save_model(best.pipeline, model_path.with_suffix(".skops"), provenance=prov))
+    except (ValueError, TypeError) as exc:
+        _logger.warning("could not save the best model as .skops: %s", exc)
+    config.info(f"saved the best model, {model} on {feature}, as {model_path} (and .skops)")
     title = f"Best model: {model} on {feature}"
     if config.cv:
         title += f" ({config.cv}-fold out-of-fold predictions)"
     scores = score_predictions(best.y_test, best.y_pred, out_dir=config.out_dir, title=title)
-    files = [model_path, scores.confusion_matrix]
+    files = [*saved, scores.confusion_matrix]
     if config.umap and feature in means:
         config.info(f"drawing the UMAP projection of {feature} ...")
         M, y = means[feature]

@@ -1,0 +1,462 @@
+"""Saving and loading fitted pipelines: a safe format to share, and models that travel.
+
+Two formats, chosen by the file's suffix:
+
+- ``.skops`` (share this one): a `skops <https://skops.readthedocs.io>`_ archive, whose
+  loading runs no code. It names every type it holds, and :func:`load_model` loads only the
+  types of scikit-learn, numpy and the toolkit's own (:func:`trusted_types`); a file that names
+  any other type is refused before anything is built. Torch objects cannot go through skops
+  (a tensor has no state skops can rebuild), so the torch parts are stored as plain numpy
+  arrays plus plain parameters and rebuilt on load: a network's module weights (rebuilt by the
+  network's own ``_build_module``) and a pretrained encoder's weights with its configuration
+  (a transformers config dictionary, or EnCodecMAE's gin text).
+- ``.joblib`` (or any other suffix): a pickle, as ``joblib.dump`` writes it. Loading a pickle
+  runs whatever code it names: load only your own.
+
+Both load on a machine without CUDA, networks and encoders alike, with no argument: torch
+storages saved on a GPU are mapped to the CPU, and every step whose ``device`` is unavailable
+moves to the CPU (with a log message). :func:`set_device` moves a fitted pipeline to another
+device.
+"""
+
+import copy
+import io
+import os
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from . import _registry
+from ._io import atomic_write, get_logger
+
+__all__ = ["save_model", "load_model", "set_device", "trusted_types", "resolve_device"]
+
+_log = get_logger("sklearn_mgc.persistence")
+_PACKED = "__sklearn_mgc_packed__"
+# the libraries whose own types a .skops model may hold (their estimators' fitted parts, such
+# as sklearn.tree._tree.Tree); skops rebuilds them from data, running none of their code
+_LIBRARIES = ("sklearn.", "numpy.", "scipy.")
+
+
+def resolve_device(device="auto"):
+    """The torch device to use: ``"auto"`` is ``"cuda"`` when available, else ``"cpu"``.
+
+    A CUDA device asked for on a machine without CUDA resolves to ``"cpu"`` (logged).
+
+    Parameters
+    ----------
+    device : str or torch.device, default="auto"
+
+    Returns
+    -------
+    device : str
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    'cpu'
+    >>> resolve_device("auto") in ("cpu", "cuda")
+    True
+    """
+    import torch
+
+    device = str(device)
+    available = torch.cuda.is_available()
+    if device == "auto":
+        return "cuda" if available else "cpu"
+    if device.startswith("cuda") and not available:
+        _log.warning("device %r is not available on this machine: using the cpu", device)
+        return "cpu"
+    return device
+
+
+def _steps(model):
+    if hasattr(model, "steps"):
+        return [(name, est) for name, est in model.steps]
+    return [("model", model)]
+
+
+def set_device(model, device):
+    """Move every step of a fitted pipeline (or one estimator) to ``device``, in place.
+
+    Networks move their skorch net (module and criterion), pretrained encoders their torch
+    model; each step's ``device`` parameter follows, so a later ``fit`` uses it too.
+
+    Parameters
+    ----------
+    model : Pipeline or estimator
+    device : str
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``... or ``"auto"`` (see :func:`resolve_device`).
+
+    Returns
+    -------
+    moved : list of (str, str, str)
+        ``(step, from, to)`` of each step that changed device.
+
+    Examples
+    --------
+    >>> from sklearn_mgc import MLPClassifier
+    >>> clf = MLPClassifier(max_epochs=1, hidden_sizes=(4,), validation_fraction=None)
+    >>> clf = clf.fit([[0.0], [1.0], [0.1], [0.9]], ["a", "b", "a", "b"])
+    >>> set_device(clf, "cpu")
+    []
+    """
+    device = resolve_device(device)
+    moved = []
+    for name, est in _steps(model):
+        params = est.get_params(deep=False) if hasattr(est, "get_params") else {}
+        if "device" not in params or str(params["device"]) == device:
+            continue
+        old = str(params["device"])
+        net = getattr(est, "net_", None)
+        if net is not None:
+            net.set_params(device=device)
+            for attr in ("module_", "criterion_"):
+                if hasattr(net, attr):
+                    getattr(net, attr).to(device)
+        if getattr(est, "model_", None) is not None and hasattr(est.model_, "to"):
+            est.model_ = est.model_.to(device)
+        est.set_params(device=device)
+        moved.append((name, old, device))
+        _log.info("moved step %r from %s to %s", name, old, device)
+    return moved
+
+
+def trusted_types(extra=()):
+    """Names of the types a ``.skops`` model may hold beyond scikit-learn's and numpy's.
+
+    The toolkit's public classes (from its registry), the private classes that appear in
+    fitted pipelines, and the plain containers skops stores the rebuilt torch parts in.
+
+    Parameters
+    ----------
+    extra : iterable of str, default=()
+        More ``module.Class`` names to trust (the classes of your own steps).
+
+    Returns
+    -------
+    names : list of str
+
+    Examples
+    --------
+    >>> "sklearn_mgc.networks.rnn.GRUClassifier" in trusted_types()
+    True
+    """
+    names = {f"{module}.{cls}" for cls, module in _registry.public_classes().items()}
+    names |= {f"{m.module}.{m.class_name}" for m in _registry.MODEL_SPECS}
+    names |= {f"{r.module}.{r.class_name}" for r in _registry.REPRESENTATION_SPECS}
+    names |= {
+        "builtins.slice",
+        "collections.OrderedDict",
+        "sklearn.pipeline.Pipeline",
+        "sklearn.utils._bunch.Bunch",
+        "sklearn_mgc.features.huggingface.Wav2Vec2Features",
+        "sklearn_mgc.features.encodecmae.EnCodecMAEFeatures",
+    }
+    return sorted(names | set(extra))
+
+
+# ----------------------------------------------------------------------------- saving
+def save_model(model, path, *, provenance=None):
+    """Save a fitted pipeline: ``.skops`` (safe to share) or any other suffix (joblib).
+
+    Parameters
+    ----------
+    model : Pipeline or estimator
+        Fitted.
+    path : str or os.PathLike
+        The file, written atomically (its folder is created).
+    provenance : dict or None, default=None
+        Plain data (versions, seed, data fingerprint...) stored with the model as its
+        ``provenance_`` attribute.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sklearn_mgc import MLPClassifier
+    >>> clf = MLPClassifier(max_epochs=2, hidden_sizes=(4,), random_state=0)
+    >>> clf = clf.fit([[0.0], [1.0], [0.1], [0.9]], ["a", "b", "a", "b"])
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = save_model(clf, folder / "clf.skops", provenance={"random_state": 0})
+    >>> back = load_model(folder / "clf.skops")
+    >>> back.predict([[0.0], [1.0]]).tolist() == clf.predict([[0.0], [1.0]]).tolist()
+    True
+    >>> back.provenance_["random_state"]
+    0
+    """
+    path = Path(path)
+    if provenance is not None:
+        model.provenance_ = dict(provenance)
+    with atomic_write(path) as tmp:
+        if path.suffix == ".skops":
+            import skops.io as sio
+
+            sio.dump(_pack(model), tmp, compression=zipfile.ZIP_DEFLATED)
+        else:
+            import joblib
+
+            joblib.dump(model, tmp)
+    return path
+
+
+def _pack(model):
+    """A copy of ``model`` whose torch parts are plain arrays and parameters."""
+    if hasattr(model, "steps"):
+        packed = copy.copy(model)
+        packed.steps = [(name, _pack_step(est)) for name, est in model.steps]
+        return packed
+    return _pack_step(model)
+
+
+def _pack_step(est):
+    from .features._pretrained import PretrainedFeatures
+    from .networks import BaseNetClassifier
+
+    if isinstance(est, BaseNetClassifier) and hasattr(est, "net_"):
+        out = _shallow_copy(est)
+        out.net_ = _pack_net(est)
+        out.history_ = [dict(epoch) for epoch in est.history_]
+        return out
+    if isinstance(est, PretrainedFeatures) and getattr(est, "model_", None) is not None:
+        out = _shallow_copy(est)
+        out.__dict__.pop("feature_extractor_", None)
+        out.model_ = _pack_encoder(est)
+        return out
+    return est
+
+
+def _shallow_copy(est):
+    # not copy.copy: an encoder's __getstate__/__setstate__ would rebuild its model
+    out = object.__new__(type(est))
+    out.__dict__.update(est.__dict__)
+    return out
+
+
+def _state_arrays(tensors):
+    """``{name: [dtype name, float32 array]}`` of a state dict."""
+    state = {}
+    for key, value in tensors.items():
+        if value.is_quantized:
+            raise ValueError(
+                f"cannot save the quantized tensor {key!r} in the .skops format; save a "
+                ".joblib file, or the float model"
+            )
+        state[key] = [str(value.dtype).removeprefix("torch."), value.detach().cpu().float().numpy()]
+    return state
+
+
+def _pack_net(est):
+    module = est.net_.module_
+    state = _state_arrays(module.state_dict())
+    n_frames = next((v[1].shape[0] for k, v in state.items() if k.endswith("pos.table")), None)
+    n_features = int(est.n_features_in_)
+    packed = {_PACKED: "net", "n_features": n_features, "n_frames": n_frames, "state": state}
+    _build_net(est, packed, "cpu")  # refuse now, not on load, what cannot be rebuilt
+    return packed
+
+
+def _pack_encoder(est):
+    from .features.huggingface import Wav2Vec2Features
+
+    packed = {_PACKED: "encoder"}
+    if isinstance(est, Wav2Vec2Features):
+        packed["state"] = _state_arrays(est.model_.state_dict())
+        packed["config"] = est.model_.config.to_dict()
+        packed["feature_extractor"] = est.feature_extractor_.to_dict()
+    else:  # EnCodecMAE: the checkpoint's own format, rebuilt as fit builds it
+        from .features.encodecmae.hub import load_checkpoint
+
+        checkpoint = load_checkpoint(est.checkpoint_path_)
+        packed["state"] = _state_arrays(checkpoint["state_dict"])
+        packed["config"] = str(checkpoint["config"])
+    return packed
+
+
+# ---------------------------------------------------------------------------- loading
+def load_model(path, *, device=None, trusted=()):
+    """Load a pipeline saved by :func:`save_model` (or ``joblib.dump``).
+
+    A ``.skops`` file is checked first: if it names a type that is neither scikit-learn's,
+    numpy's nor in :func:`trusted_types`, a ValueError lists them and nothing is built.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    device : str or None, default=None
+        Move the model there (see :func:`set_device`). None keeps the saved device when it is
+        available here, and otherwise moves to the CPU.
+    trusted : iterable of str, default=()
+        More types to trust in a ``.skops`` file (see :func:`trusted_types`).
+
+    Returns
+    -------
+    model : Pipeline or estimator
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        The file is not a model, or names untrusted types.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sklearn_mgc import MLPClassifier
+    >>> clf = MLPClassifier(max_epochs=1, hidden_sizes=(4,), validation_fraction=None)
+    >>> clf = clf.fit([[0.0], [1.0], [0.1], [0.9]], ["a", "b", "a", "b"])
+    >>> path = save_model(clf, pathlib.Path(tempfile.mkdtemp()) / "clf.skops")
+    >>> load_model(path, device="cpu").classes_.tolist()
+    ['a', 'b']
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file {os.fspath(path)!r} does not exist")
+    if path.suffix == ".skops":
+        model = _load_skops(path, trusted)
+    else:
+        import joblib
+
+        with _storages_on_available_device():
+            model = joblib.load(path)
+    if device is None:
+        _fallback(model)
+    else:
+        set_device(model, device)
+    return model
+
+
+def _fallback(model):
+    """Move to the CPU the steps whose saved device is not available here."""
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    for name, est in _steps(model):
+        saved = str(getattr(est, "device", "cpu"))
+        if saved.startswith("cuda"):
+            set_device(_OneStep(est), "cpu")
+            _log.warning("step %r was saved on %s, unavailable here: moved to cpu", name, saved)
+
+
+class _OneStep:
+    def __init__(self, est):
+        self.steps = [("step", est)]
+
+
+@contextmanager
+def _storages_on_available_device():
+    """Unpickle torch storages saved on a GPU onto the CPU when CUDA is unavailable."""
+    import torch
+    import torch.storage
+
+    if torch.cuda.is_available():
+        yield
+        return
+    original = torch.storage._load_from_bytes
+
+    def on_cpu(b):
+        return torch.load(io.BytesIO(b), map_location="cpu", weights_only=False)
+
+    torch.storage._load_from_bytes = on_cpu
+    try:
+        yield
+    finally:
+        torch.storage._load_from_bytes = original
+
+
+def _load_skops(path, extra):
+    import skops.io as sio
+
+    trusted = set(trusted_types(extra))
+    untrusted = sio.get_untrusted_types(file=path)
+    unknown = sorted(
+        name for name in untrusted if name not in trusted and not name.startswith(_LIBRARIES)
+    )
+    if unknown:
+        raise ValueError(
+            f"refusing to load {os.fspath(path)!r}: it names types that are not trusted "
+            f"({', '.join(unknown)}); nothing was loaded"
+        )
+    model = sio.load(path, trusted=list(untrusted))
+    for _, est in _steps(model):
+        _unpack_step(est)
+    return model
+
+
+def _unpack_step(est):
+    packed = getattr(est, "net_", None)
+    if isinstance(packed, dict) and packed.get(_PACKED) == "net":
+        from skorch.history import History
+
+        device = resolve_device(getattr(est, "device", "cpu"))
+        est.net_ = _build_net(est, packed, device)
+        est.history_ = est.net_.history = History(est.history_)
+        return
+    packed = getattr(est, "model_", None)
+    if isinstance(packed, dict) and packed.get(_PACKED) == "encoder":
+        _build_encoder(est, packed)
+
+
+def _tensors(state):
+    import torch
+
+    return {
+        key: torch.from_numpy(np.asarray(array)).to(getattr(torch, dtype))
+        for key, (dtype, array) in state.items()
+    }
+
+
+def _build_net(est, packed, device):
+    import torch
+    from skorch import NeuralNetClassifier
+
+    n_classes = len(est.classes_)
+    with torch.random.fork_rng(devices=[]):  # building the module draws random weights
+        module = est._build_module(packed["n_features"], packed["n_frames"], n_classes)
+    module.load_state_dict(_tensors(packed["state"]))
+    net = NeuralNetClassifier(
+        module,
+        criterion=torch.nn.CrossEntropyLoss,
+        batch_size=est.batch_size,
+        classes=np.arange(n_classes),
+        device=device,
+        train_split=None,
+    )
+    net.initialize()
+    net.module_.eval()
+    return net
+
+
+def _build_encoder(est, packed):
+    import torch
+
+    device = resolve_device(getattr(est, "device", "cpu"))
+    if "feature_extractor" in packed:
+        import transformers
+
+        config = transformers.AutoConfig.for_model(**packed["config"])
+        with torch.random.fork_rng(devices=[]):
+            model = transformers.AutoModel.from_config(config)
+        kind = packed["feature_extractor"].get("feature_extractor_type", "")
+        if not kind.endswith("FeatureExtractor") or not hasattr(transformers, kind):
+            raise ValueError(f"unknown feature extractor type {kind!r}")
+        est.feature_extractor_ = getattr(transformers, kind)(**packed["feature_extractor"])
+        state = _tensors(packed["state"])
+    else:
+        from .features.encodecmae.model import build_from_checkpoint
+
+        checkpoint = {"config": packed["config"], "state_dict": _tensors(packed["state"])}
+        model, _ = build_from_checkpoint(checkpoint, name=os.fspath(est.model))
+        state = None
+    if state is not None:
+        model.load_state_dict(state)
+    est.model_ = model.to(device=device, dtype=torch.float32).eval()
+    if str(est.device) != device:
+        est.set_params(device=device)

@@ -1,0 +1,221 @@
+"""Tests of sklearn_mgc.persistence: safe .skops models, models that travel between devices,
+provenance carried by saved models, and Wav2Vec2Features' revision / trust_remote_code."""
+
+import json
+import logging
+import zipfile
+
+import joblib
+import numpy as np
+import pytest
+import torch
+
+from sklearn_mgc import Wav2Vec2Features
+from sklearn_mgc.datasets import make_genre_clips
+from sklearn_mgc.features.huggingface import _save_tiny_model
+from sklearn_mgc.persistence import load_model, save_model, set_device, trusted_types
+from sklearn_mgc.study import make_classifier, make_pipeline, make_representation
+
+
+@pytest.fixture(scope="module")
+def clips():
+    return make_genre_clips(4, duration=0.5, genres=["jazz", "metal"], random_state=0)
+
+
+def _fit(model, clips, feature="mfcc", **features):
+    X, y = clips
+    kw = {} if model == "rf" else {"max_epochs": 2}
+    return make_pipeline(
+        make_representation(feature, duration=0.5, **features),
+        make_classifier(model, random_state=0, **kw),
+        model=model,
+    ).fit(X, y)
+
+
+@pytest.mark.parametrize("model", ["rf", "gru", "transformer"])
+def test_skops_round_trip_predicts_the_same(model, clips, tmp_path):
+    X, _ = clips
+    pipe = _fit(model, clips)
+    path = save_model(pipe, tmp_path / "m.skops", provenance={"random_state": 0})
+    restored = load_model(path)
+    np.testing.assert_allclose(restored.predict_proba(X), pipe.predict_proba(X), rtol=1e-6)
+    assert restored.provenance_ == {"random_state": 0}
+    # the archive holds no pickle: only a JSON schema and arrays
+    with zipfile.ZipFile(path) as z:
+        assert "schema.json" in z.namelist()
+        assert not any(n.endswith((".pkl", ".pickle")) for n in z.namelist())
+
+
+def _tamper(path, out):
+    """Rename one type of a .skops file into something that would run code."""
+    with zipfile.ZipFile(path) as z:
+        items = {n: z.read(n) for n in z.namelist()}
+    schema = items["schema.json"].decode()
+    assert '"RandomForestClassifier"' in schema
+    items["schema.json"] = (
+        schema.replace('"RandomForestClassifier"', '"system"')
+        .replace('"sklearn.ensemble._forest"', '"os"')
+        .encode()
+    )
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in items.items():
+            z.writestr(name, data)
+
+
+def test_tampered_skops_file_is_refused_and_runs_nothing(clips, tmp_path, monkeypatch):
+    pipe = _fit("rf", clips)
+    save_model(pipe, tmp_path / "m.skops")
+    _tamper(tmp_path / "m.skops", tmp_path / "evil.skops")
+    calls = []
+    monkeypatch.setattr("os.system", lambda *a: calls.append(a))
+    with pytest.raises(ValueError, match=r"refusing to load .*os\.system.*nothing was loaded"):
+        load_model(tmp_path / "evil.skops")
+    assert calls == []
+
+
+def test_cli_refuses_a_tampered_model(clips, tmp_path, capsys):
+    from sklearn_mgc.cli import main
+
+    save_model(_fit("rf", clips), tmp_path / "m.skops")
+    _tamper(tmp_path / "m.skops", tmp_path / "evil.skops")
+    assert main(["predict", str(tmp_path / "evil.skops"), "x.wav"]) == 1
+    assert "refusing to load" in capsys.readouterr().err
+
+
+def test_trusted_types_come_from_the_registry():
+    from sklearn_mgc import _registry
+
+    names = trusted_types()
+    for cls, module in _registry.public_classes().items():
+        assert f"{module}.{cls}" in names
+    assert not any(n.startswith(("os.", "builtins.eval", "subprocess")) for n in names)
+
+
+def _pretend_cuda(pipe):
+    """A pipeline fitted on the CPU whose devices say cuda (as one fitted on a GPU would)."""
+    for _, step in pipe.steps:
+        if "device" in step.get_params(deep=False):
+            step.device = "cuda"
+            if hasattr(step, "net_"):
+                step.net_.device = "cuda"
+    return pipe
+
+
+def test_model_fitted_on_cuda_loads_on_a_cpu_machine(clips, tmp_path, monkeypatch, caplog):
+    X, _ = clips
+    pipe = _fit("gru", clips)
+    expected = pipe.predict_proba(X)
+    joblib.dump(_pretend_cuda(pipe), tmp_path / "m.joblib")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with caplog.at_level(logging.INFO, logger="sklearn_mgc"):
+        restored = load_model(tmp_path / "m.joblib")
+    assert "moved to cpu" in caplog.text
+    clf = restored.steps[-1][1]
+    assert clf.device == "cpu" and str(clf.net_.device) == "cpu"
+    np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-6)
+
+
+def test_skops_model_fitted_on_cuda_loads_on_a_cpu_machine(clips, tmp_path, monkeypatch):
+    X, _ = clips
+    pipe = _fit("gru", clips)
+    expected = pipe.predict_proba(X)
+    save_model(_pretend_cuda(pipe), tmp_path / "m.skops")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    restored = load_model(tmp_path / "m.skops")
+    assert restored.steps[-1][1].device == "cpu"
+    np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-6)
+
+
+def test_set_device_moves_every_step(clips):
+    pipe = _fit("gru", clips)
+    pipe.steps[-1][1].device = "meta-not-a-device"  # anything but cpu: it will move back
+    moved = set_device(pipe, "cpu")
+    assert moved == [("classifier", "meta-not-a-device", "cpu")]
+    assert set_device(pipe, "cpu") == []
+
+
+@pytest.fixture(scope="module")
+def w2v_dir(tmp_path_factory):
+    return _save_tiny_model(tmp_path_factory.mktemp("models") / "tiny-wav2vec2")
+
+
+def test_pretrained_encoder_travels_in_both_formats(w2v_dir, tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((4, 16000)).astype(np.float32)
+    y = ["a", "b", "a", "b"]
+    feat = Wav2Vec2Features(model=w2v_dir, sr=16000, duration=1.0, output="sequence")
+    pipe = make_pipeline(feat, make_classifier("gru", max_epochs=1, random_state=0), model="gru")
+    pipe.fit(X, y)
+    expected = pipe.predict_proba(X)
+    for name in ("m.skops", "m.joblib"):
+        save_model(_pretend_cuda(pipe), tmp_path / name)
+        with monkeypatch.context() as m:
+            m.setattr(torch.cuda, "is_available", lambda: False)
+            restored = load_model(tmp_path / name)
+        assert restored.steps[0][1].device == "cpu"
+        np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-5)
+        set_device(pipe, "cpu")
+
+
+def test_wav2vec2_revision_and_trust_remote_code_reach_from_pretrained(w2v_dir, monkeypatch):
+    import transformers
+
+    seen = []
+    for auto in (transformers.AutoModel, transformers.AutoFeatureExtractor):
+        original = auto.from_pretrained.__func__
+
+        def spy(cls, source, _original=original, **kw):
+            seen.append(kw)
+            return _original(cls, source, **kw)
+
+        monkeypatch.setattr(auto, "from_pretrained", classmethod(spy))
+    feat = Wav2Vec2Features(model=w2v_dir, revision="main", trust_remote_code=False)
+    feat.fit(np.zeros((1, 16000), dtype=np.float32))
+    assert seen == [{"revision": "main", "trust_remote_code": False}] * 2
+    default = Wav2Vec2Features(model=w2v_dir)
+    assert default.revision is None and default.trust_remote_code is False
+
+
+def test_wav2vec2_revision_is_in_the_cache_key(w2v_dir):
+    a = Wav2Vec2Features(model=w2v_dir)._cache_params()
+    b = Wav2Vec2Features(model=w2v_dir, revision="0123abc")._cache_params()
+    assert a != b and b["revision"] == "0123abc"
+
+
+def test_bad_trust_remote_code_names_the_parameter(w2v_dir):
+    with pytest.raises(ValueError, match="trust_remote_code"):
+        Wav2Vec2Features(model=w2v_dir, trust_remote_code="yes").fit(np.zeros((1, 16000)))
+
+
+def test_fit_command_saves_both_formats_with_provenance(tmp_path, capsys):
+    from sklearn_mgc.cli import main
+
+    out = tmp_path / "model.joblib"
+    status = main(["fit", "--model", "rf", "--out", str(out), "--random-state", "3", "-q"])
+    assert status == 0
+    for path in (out, out.with_suffix(".skops")):
+        model = load_model(path)
+        prov = model.provenance_
+        assert prov["random_state"] == 3
+        assert {"sklearn_mgc", "torch", "scikit-learn", "librosa", "transformers"} <= set(
+            prov["versions"]
+        )
+        assert prov["data"]["n_clips"] > 0 and len(prov["data"]["sha256"]) == 64
+    capsys.readouterr()
+    assert main(["predict", str(out.with_suffix(".skops")), "--info"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["random_state"] == 3 and "checkpoints" in info
+
+
+def test_encodecmae_pipeline_round_trips_through_skops(tmp_path):
+    from sklearn_mgc import EnCodecMAEFeatures
+    from sklearn_mgc.features.encodecmae import _tiny_checkpoint_path
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((4, 24000)).astype(np.float32)
+    y = ["a", "b", "a", "b"]
+    feat = EnCodecMAEFeatures(model=_tiny_checkpoint_path(), sr=24000, duration=1.0)
+    pipe = make_pipeline(feat, make_classifier("rf", random_state=0), model="rf").fit(X, y)
+    expected = pipe.predict_proba(X)
+    restored = load_model(save_model(pipe, tmp_path / "m.skops"))
+    np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-5)
