@@ -17,6 +17,13 @@ Usage::
 
     python benchmarks/bench_wav2vec2.py            # everything
     python benchmarks/bench_wav2vec2.py --quick    # fewer clips, 1-minute and 3-minute tracks
+    python benchmarks/bench_wav2vec2.py --compare --clips 3 --repeats 2
+
+``--compare`` times, in one run, on the same real GTZAN clips (30 s at 16 kHz), one thread,
+interleaved: a bare ``transformers`` forward pass (the model's feature extractor, then the
+model, per 10 s chunk, as a user would write it), ``Wav2Vec2Features`` in float32 and int8;
+median CPU seconds per clip, ratios, and fidelity to float32 (per-frame cosine similarity,
+largest absolute difference).
 
 On a busy machine wall-clock times are inflated; the CPU times are the steadier figure.
 
@@ -127,6 +134,62 @@ def _write_track(path, minutes, sr=22050, seed=0):
     sf.write(path, y.astype(np.float32), sr)
 
 
+def _bare_forward(directory):
+    """What a user writes with transformers alone: extractor, then model, per 10 s chunk."""
+    import torch
+    from transformers import AutoFeatureExtractor, AutoModel
+
+    extractor = AutoFeatureExtractor.from_pretrained(directory)
+    model = AutoModel.from_pretrained(directory).eval()
+
+    def embed(wave):
+        frames = []
+        with torch.inference_mode():
+            for start in range(0, len(wave), 160000):
+                chunk = wave[start : start + 160000]
+                inputs = extractor(chunk, sampling_rate=16000, return_tensors="pt")
+                frames.append(model(inputs["input_values"]).last_hidden_state[0].numpy())
+        return np.concatenate(frames)
+
+    return embed
+
+
+def _compare(args):
+    import torch
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from bench_encodecmae import _gtzan_clips, timed_table
+
+    from sklearn_mgc import Wav2Vec2Features
+
+    torch.set_num_threads(1)
+    names, waves = _gtzan_clips(args.data, args.clips, 16000)
+    with tempfile.TemporaryDirectory() as tmp:
+        _save_base_model(tmp)
+        variants = {"transformers": _bare_forward(tmp)}
+        for dtype in ("float32", "int8"):
+            feat = Wav2Vec2Features(model=tmp, sr=16000, duration=None, output="sequence")
+            feat.set_params(dtype=dtype).fit(waves[:1])
+            variants[f"ours {dtype}"] = lambda w, feat=feat: feat.transform([w])[0]
+        times = {name: [] for name in variants}
+        outs = {name: [] for name in variants}
+        for repeat in range(args.repeats):
+            for wave in waves:
+                for name, embed in variants.items():
+                    c0 = _cpu_seconds()
+                    out = embed(wave)
+                    times[name].append(_cpu_seconds() - c0)
+                    if repeat == 0:
+                        outs[name].append(out)
+    print(
+        f"wav2vec2-base architecture (random weights), {len(waves)} GTZAN clips of 30 s x "
+        f"{args.repeats} repeats, one thread, interleaved; load average "
+        f"{os.getloadavg()[0]:.1f}; clips: {', '.join(os.path.basename(n) for n in names)}"
+    )
+    outs = {k: np.concatenate(v) for k, v in outs.items()}
+    timed_table("transformers", times, outs, "ours float32")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -135,9 +198,15 @@ def main():
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--chunk", type=float, default=10.0, help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, default=8, help=argparse.SUPPRESS)
+    parser.add_argument("--compare", action="store_true", help="against a bare forward pass")
+    parser.add_argument("--clips", type=int, default=3, help="GTZAN clips (--compare)")
+    parser.add_argument("--repeats", type=int, default=2, help="passes over the clips (--compare)")
+    parser.add_argument("--data", default="/work/shared/data/gtzan-mini", help="GTZAN folder")
     args = parser.parse_args()
     if args.child:
         return _child(args)
+    if args.compare:
+        return _compare(args)
 
     import torch
 

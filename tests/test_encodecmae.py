@@ -479,3 +479,81 @@ def test_hub_name_or_path(tmp_path):
     for local in (str(tmp_path / "x.pt"), "./mel256-ec-base_st", "weights/model.pt"):
         with pytest.raises(FileNotFoundError, match="checkpoint file not found"):
             resolve_checkpoint(local)
+
+
+def _cosines(a, b):
+    """Cosine similarity of each frame of ``a`` and ``b`` (..., n_features)."""
+    return (a * b).sum(-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
+
+
+@pytest.mark.parametrize("front_end", ["mel", "ec"])
+def test_int8_is_close_to_float32_and_deterministic(tiny_mel, tiny_ec, front_end):
+    from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
+
+    model = {"mel": tiny_mel, "ec": tiny_ec}[front_end]
+    X = np.random.default_rng(0).standard_normal((2, 36000)).astype(np.float32)
+    ref = EnCodecMAEFeatures(model=model, duration=None, output="sequence").fit(X).transform(X)
+    feat = EnCodecMAEFeatures(model=model, duration=None, output="sequence", dtype="int8").fit(X)
+    assert isinstance(feat.model_.layers[0].wq, QuantizedLinear)
+    out = feat.transform(X)
+    assert out.shape == ref.shape and out.dtype == np.float32
+    assert _cosines(out, ref).min() > 0.99
+    assert not np.array_equal(out, ref)  # it did run in int8
+    np.testing.assert_array_equal(feat.transform(X), out)
+
+
+def test_bfloat16_on_cpu_is_close_to_float32(tiny_mel):
+    X = np.random.default_rng(1).standard_normal((1, 30000)).astype(np.float32)
+    ref = EnCodecMAEFeatures(model=tiny_mel, duration=None, output="sequence").fit_transform(X)
+    out = EnCodecMAEFeatures(
+        model=tiny_mel, duration=None, output="sequence", dtype="bfloat16"
+    ).fit_transform(X)
+    assert out.shape == ref.shape and out.dtype == np.float32
+    assert _cosines(out, ref).min() > 0.99
+
+
+def test_int8_pickles_and_clones(tiny_mel):
+    import pickle
+
+    from sklearn.base import clone
+
+    X = np.random.default_rng(0).standard_normal((2, 24000)).astype(np.float32)
+    feat = EnCodecMAEFeatures(model=tiny_mel, duration=1.0, dtype="int8")
+    expected = feat.fit_transform(X)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(feat)).transform(X), expected)
+    twin = clone(feat)
+    assert twin.dtype == "int8" and not hasattr(twin, "model_")
+    np.testing.assert_array_equal(twin.fit_transform(X), expected)
+
+
+def test_dtype_is_in_the_cache_key(tiny_mel, tmp_path):
+    X = np.random.default_rng(0).standard_normal((1, 24000)).astype(np.float32)
+    audio = pytest.importorskip("soundfile")
+    audio.write(tmp_path / "clip.wav", X[0], 24000)
+    path = str(tmp_path / "clip.wav")
+    params = {"model": tiny_mel, "duration": 1.0, "cache_dir": tmp_path / "cache"}
+    f32 = EnCodecMAEFeatures(**params).fit([path])
+    i8 = EnCodecMAEFeatures(**params, dtype="int8").fit([path])
+    assert f32._cache_params()["dtype"] == "float32" and i8._cache_params()["dtype"] == "int8"
+    first = f32.transform([path])
+    assert not np.array_equal(i8.transform([path]), first)  # not served from float32's entry
+    np.testing.assert_array_equal(f32.transform([path]), first)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"dtype": "int8", "device": "cuda"}, "dtype='int8' runs on the CPU only"),
+        ({"dtype": "float16", "device": "cpu"}, "dtype='float16' is for GPUs"),
+    ],
+)
+def test_dtype_device_mismatch_is_clear(tiny_mel, params, match):
+    with pytest.raises(ValueError, match=match):
+        EnCodecMAEFeatures(model=tiny_mel, **params).fit(np.zeros((1, 4800), np.float32))
+
+
+def test_bad_dtype_names_the_parameter(tiny_mel):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="'dtype' parameter of EnCodecMAEFeatures"):
+        EnCodecMAEFeatures(model=tiny_mel, dtype="int4").fit(np.zeros((1, 4800), np.float32))

@@ -331,3 +331,33 @@ def test_embed_receives_the_clip_length(w2v_dir, monkeypatch):
     monkeypatch.setattr(feat, "_embed", spy)
     feat.transform([_wave(20000)])
     assert seen == [((2, 8000), [20000, 20000]), ((1, 4000), [20000])]
+
+
+def test_int8_is_close_to_float32_pickles_and_is_deterministic(w2v_dir):
+    import pickle
+
+    from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
+
+    X = np.stack([_wave(SR, seed=s) for s in range(2)])
+    params = {"model": w2v_dir, "sr": SR, "duration": 1.0, "output": "sequence"}
+    ref = Wav2Vec2Features(**params).fit(X).transform(X)
+    feat = Wav2Vec2Features(**params, dtype="int8").fit(X)
+    assert any(isinstance(m, QuantizedLinear) for m in feat.model_.modules())
+    out = feat.transform(X)
+    assert out.shape == ref.shape and out.dtype == np.float32
+    cos = (out * ref).sum(-1) / (np.linalg.norm(out, axis=-1) * np.linalg.norm(ref, axis=-1))
+    assert cos.min() > 0.99 and not np.array_equal(out, ref)
+    np.testing.assert_array_equal(feat.transform(X), out)
+    restored = pickle.loads(pickle.dumps(feat))
+    assert any(isinstance(m, QuantizedLinear) for m in restored.model_.modules())
+    np.testing.assert_array_equal(restored.transform(X), out)
+    assert feat._cache_params()["dtype"] == "int8"
+
+
+def test_bad_dtype(w2v_dir):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="'dtype' parameter of Wav2Vec2Features"):
+        Wav2Vec2Features(model=w2v_dir, sr=SR, dtype="half").fit([_wave(1000)])
+    with pytest.raises(ValueError, match="dtype='int8' runs on the CPU only"):
+        Wav2Vec2Features(model=w2v_dir, sr=SR, dtype="int8", device="cuda").fit([_wave(1000)])

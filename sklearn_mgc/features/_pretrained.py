@@ -10,11 +10,14 @@ import os
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._io import get_logger
 from ._base import BaseFeatures
 
 __all__ = ["PretrainedFeatures"]
+
+_logger = get_logger("sklearn_mgc.features.pretrained")
 
 
 def _is_int(value):
@@ -43,6 +46,13 @@ class PretrainedFeatures(BaseFeatures):
         Torch device of the model, such as ``"cpu"`` or ``"cuda"``.
     batch_size : int
         Chunks per forward pass; memory grows with it, not with the track's length.
+    dtype : {"float32", "int8", "float16", "bfloat16"}
+        Arithmetic of the model's matrix products. ``"float32"``: unchanged. ``"int8"`` (CPU
+        only): the Linear layers are quantized in ``fit`` with PyTorch's dynamic quantization
+        (int8 weights, activations quantized on the fly), about 1.7x faster on a CPU at a small
+        loss of fidelity. ``"float16"`` (GPU only) and ``"bfloat16"``: the forward pass runs
+        under :func:`torch.autocast`; bfloat16 also runs on a CPU, fast only on those with
+        bfloat16 matrix units (AMX). The user guide gives the measured speeds and fidelity.
     output, sr, duration, n_jobs, cache_dir, verbose, on_error
         See :class:`BaseFeatures`. ``sr`` is the rate of in-memory waveforms, which are
         resampled to the model's rate.
@@ -50,7 +60,8 @@ class PretrainedFeatures(BaseFeatures):
     Attributes
     ----------
     model_ : torch.nn.Module
-        The loaded model, in evaluation mode on ``device``.
+        The loaded model, in evaluation mode on ``device`` (its Linear layers quantized when
+        ``dtype="int8"``).
     layers_ : list of int
         The layers ``layer`` designates, as non-negative indices (their outputs are averaged).
     n_features_ : int
@@ -80,6 +91,7 @@ class PretrainedFeatures(BaseFeatures):
         "layer": [Integral, list, tuple],  # of ints, not empty: see _check_params
         "device": "no_validation",  # a str or a torch.device: see _check_params
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "dtype": [StrOptions({"float32", "int8", "float16", "bfloat16"})],
     }
 
     def _target_sr(self):
@@ -128,11 +140,21 @@ class PretrainedFeatures(BaseFeatures):
         import torch
 
         try:
-            torch.device(self.device)
+            device = torch.device(self.device)
         except (RuntimeError, TypeError) as exc:
             raise ValueError(
                 f"device={self.device!r} is not a torch device, such as 'cpu' or 'cuda': {exc}"
             ) from None
+        if self.dtype == "int8" and device.type != "cpu":
+            raise ValueError(
+                f"dtype='int8' runs on the CPU only (PyTorch's dynamic quantization), not on "
+                f"device={self.device!r}: use dtype='float16' or 'bfloat16' on a GPU."
+            )
+        if self.dtype == "float16" and device.type == "cpu":
+            raise ValueError(
+                "dtype='float16' is for GPUs; on device='cpu' use dtype='int8' (faster) or "
+                "'bfloat16' (fast only on CPUs with bfloat16 matrix units)."
+            )
 
     def _resolve_layers(self, n_layers, what):
         """``layer`` as a list of indices in ``0 .. n_layers - 1`` (negative: from the end).
@@ -156,12 +178,27 @@ class PretrainedFeatures(BaseFeatures):
             params["model"] = [os.path.abspath(os.fspath(model)), st.st_size, st.st_mtime_ns]
         return params
 
+    def _apply_dtype(self, model):
+        """``model`` (float32, in evaluation mode) prepared for ``dtype``: int8 quantizes it."""
+        if self.dtype != "int8":
+            return model
+        import torch
+
+        return _quantize_int8(model, torch)
+
     def _embed_numpy(self, chunks, n_samples):
         """Frames ``(b * frames, n_features)`` of chunks ``(b, n)`` of a clip of ``n_samples``."""
+        import contextlib
+
         import torch
 
         batch = torch.from_numpy(np.ascontiguousarray(chunks)).to(self.device)
-        emb = self._embed(batch, [n_samples] * batch.shape[0]).float().cpu().numpy()
+        autocast = contextlib.nullcontext()
+        if self.dtype in ("float16", "bfloat16"):
+            autocast = torch.autocast(batch.device.type, dtype=getattr(torch, self.dtype))
+        with autocast:
+            emb = self._embed(batch, [n_samples] * batch.shape[0])
+        emb = emb.float().cpu().numpy()
         return emb.reshape(-1, emb.shape[-1])
 
     def _frames(self, y):
@@ -190,3 +227,30 @@ class PretrainedFeatures(BaseFeatures):
                 f"{n} samples, the model gave {t}"
             )
         return out
+
+
+def _quantize_int8(model, torch):
+    """Quantize the Linear layers of ``model`` in place (dynamic int8, CPU) and return it.
+
+    ``torch.ao.quantization.quantize_dynamic`` warns that it is deprecated in favour of the
+    separate ``torchao`` package; the warnings are logged once here instead of repeated at
+    every ``fit``.
+    """
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = torch.ao.quantization.quantize_dynamic(
+            model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
+        )
+    global _QUANT_WARNED
+    if caught and not _QUANT_WARNED:
+        _QUANT_WARNED = True
+        _logger.info(
+            "dtype='int8' uses torch.ao.quantization.quantize_dynamic, which warned: %s",
+            "; ".join(str(w.message).splitlines()[0] for w in caught),
+        )
+    return model
+
+
+_QUANT_WARNED = False

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from .._io import atomic_write, is_local_path
-from ._pretrained import PretrainedFeatures
+from ._pretrained import PretrainedFeatures, _quantize_int8
 
 __all__ = ["Wav2Vec2Features"]
 
@@ -86,6 +86,11 @@ class Wav2Vec2Features(PretrainedFeatures):
         512 channels at 3.2 kHz dominate), so the defaults (2 x 10 s) embed a 10-minute track
         in about 1.4 GB, while 8 x 10 s needs about 2.5 GB (``benchmarks/bench_wav2vec2.py``).
         Batching barely speeds up CPU inference; on a GPU, raise it.
+    dtype : {"float32", "int8", "float16", "bfloat16"}, default="float32"
+        Arithmetic of the encoder. ``"int8"`` (CPU only) quantizes its Linear layers in
+        :meth:`fit` (PyTorch's dynamic quantization; the convolutional front end stays in
+        float32). ``"float16"`` (GPU only) and ``"bfloat16"`` run the forward pass under
+        :func:`torch.autocast`. See the user guide for measured speeds and fidelity.
     n_jobs : int or None, default=None
         Number of clips embedded in parallel (threads).
     cache_dir : str, os.PathLike, joblib.Memory or None, default=None
@@ -99,7 +104,8 @@ class Wav2Vec2Features(PretrainedFeatures):
     Attributes
     ----------
     model_ : transformers.PreTrainedModel
-        The encoder, in evaluation mode, on ``device``.
+        The encoder, in evaluation mode, on ``device`` (Linear layers quantized if
+        ``dtype="int8"``).
     feature_extractor_ : transformers.FeatureExtractionMixin
         The model's feature extractor (normalisation and sampling rate).
     n_features_ : int
@@ -167,6 +173,7 @@ class Wav2Vec2Features(PretrainedFeatures):
         chunk_duration=10.0,
         device="cpu",
         batch_size=2,
+        dtype="float32",
         n_jobs=None,
         cache_dir=None,
         verbose=0,
@@ -184,6 +191,7 @@ class Wav2Vec2Features(PretrainedFeatures):
         self.chunk_duration = chunk_duration
         self.device = device
         self.batch_size = batch_size
+        self.dtype = dtype
         self.n_jobs = n_jobs
         self.cache_dir = cache_dir
         self.verbose = verbose
@@ -245,7 +253,7 @@ class Wav2Vec2Features(PretrainedFeatures):
         # hidden_states holds the input of the first layer, then the output of every layer
         layers = self._resolve_layers(config.num_hidden_layers + 1, "hidden_states entries")
 
-        model = model.to(device=self.device, dtype=torch.float32).eval()
+        model = self._apply_dtype(model.to(device=self.device, dtype=torch.float32).eval())
         self.feature_extractor_ = feature_extractor
         self.model_ = model
         self.n_features_ = int(config.hidden_size)
@@ -333,10 +341,17 @@ class Wav2Vec2Features(PretrainedFeatures):
         state = dict(super().__getstate__())  # a copy: never alter the live estimator
         model = state.get("model_")
         if hasattr(model, "state_dict"):  # not already plain data
+            weights = model.state_dict()
+            # with dtype="int8", entries of the quantized Linear layers are packed parameters
+            # (tuples) and dtypes rather than tensors, loaded by the version in _metadata
+            packed = type(weights)(
+                (k, v.detach().cpu() if hasattr(v, "detach") else v) for k, v in weights.items()
+            )
+            packed._metadata = getattr(weights, "_metadata", {})
             state["model_"] = {
                 "__sklearn_mgc_model__": type(model),
                 "config": model.config,
-                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                "state_dict": packed,
             }
         return state
 
@@ -347,11 +362,14 @@ class Wav2Vec2Features(PretrainedFeatures):
 
             with torch.random.fork_rng(devices=[]):  # building the module draws random weights
                 model = packed["__sklearn_mgc_model__"](packed["config"])
-            model.load_state_dict(packed["state_dict"])
             device = str(state.get("device", "cpu"))
             if device.startswith("cuda") and not torch.cuda.is_available():
                 device = "cpu"  # a model saved on a GPU loads on a CPU-only machine
-            state = {**state, "model_": model.to(device=device, dtype=torch.float32).eval()}
+            model = model.to(device=device, dtype=torch.float32).eval()
+            if state.get("dtype") == "int8":  # the weights are packed int8 Linear parameters
+                model = _quantize_int8(model, torch)
+            model.load_state_dict(packed["state_dict"])
+            state = {**state, "model_": model}
         super().__setstate__(state)
 
     @classmethod

@@ -61,6 +61,12 @@ class EnCodecMAEFeatures(PretrainedFeatures):
         Torch device of the model, such as ``"cuda"``.
     batch_size : int, default=8
         Chunks per forward pass.
+    dtype : {"float32", "int8", "float16", "bfloat16"}, default="float32"
+        Arithmetic of the transformer. ``"int8"`` (CPU only) quantizes its Linear layers in
+        ``fit`` (PyTorch's dynamic quantization): about 1.7x faster on a CPU, every frame's
+        cosine similarity to float32 above 0.999 on a base-size model. ``"float16"`` (GPU only)
+        and ``"bfloat16"`` run the transformer under :func:`torch.autocast` (the filterbank or
+        EnCodec front end stays in float32). See the user guide for measured figures.
     n_jobs : int or None, default=None
         Clips processed in parallel (threads).
     cache_dir : str, os.PathLike, joblib.Memory or None, default=None
@@ -73,7 +79,7 @@ class EnCodecMAEFeatures(PretrainedFeatures):
     Attributes
     ----------
     model_ : torch.nn.Module
-        The encoder, in eval mode on ``device``.
+        The encoder, in eval mode on ``device`` (Linear layers quantized if ``dtype="int8"``).
     checkpoint_path_ : str
         The checkpoint file that was loaded.
     front_end_ : {"mel", "ec"}
@@ -135,6 +141,7 @@ class EnCodecMAEFeatures(PretrainedFeatures):
         duration=30.0,
         device="cpu",
         batch_size=8,
+        dtype="float32",
         n_jobs=None,
         cache_dir=None,
         verbose=0,
@@ -147,6 +154,7 @@ class EnCodecMAEFeatures(PretrainedFeatures):
         self.duration = duration
         self.device = device
         self.batch_size = batch_size
+        self.dtype = dtype
         self.n_jobs = n_jobs
         self.cache_dir = cache_dir
         self.verbose = verbose
@@ -177,7 +185,7 @@ class EnCodecMAEFeatures(PretrainedFeatures):
         path = resolve_checkpoint(self.model)
         model, info = build_from_checkpoint(load_checkpoint(path), name=os.fspath(self.model))
         self.layers_ = self._resolve_layers(len(model.layers), "transformer layers")
-        self.model_ = model.to(device).eval()
+        self.model_ = self._apply_dtype(model.to(device).eval())
         self.checkpoint_path_ = path
         self.front_end_ = info["front_end"]
         self.n_features_ = int(info["dim"])
