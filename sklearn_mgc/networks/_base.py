@@ -7,7 +7,10 @@ as ``net_``.  Every family (``rnn.py``, ``cnn.py``, ``transformer.py``, ``mlp.py
 declares its architecture parameters and defines ``_build_module`` and the kind of input it
 reads; labels, input checks, parameter validation, ``random_state``, the stratified
 validation split, early stopping, class weights, gradient clipping and the learning history
-live here, once.
+live here, once. The training options live in private modules next to it: input checks and
+standardisation (``_inputs.py``), crops and windows (``_crops.py``), augmentation
+(``_augment.py``), learning-rate schedules (``_schedules.py``) and the skorch net that
+applies them (``_net.py``).
 """
 
 import copy
