@@ -17,15 +17,17 @@ averaging the probabilities of windows of ``c`` frames:
 import numpy as np
 import torch
 
+from ._masking import frame_lengths
+
 __all__ = ["real_lengths", "window_starts", "CropDataset", "WindowDataset", "window_log_proba"]
 
 
 def real_lengths(X):
-    """Real frames of each clip of a ``(n, T, F)`` array (the rule of ``_masking``).
+    """Real frames of each clip of a ``(n, T, F)`` array (``_masking.frame_lengths``).
 
     Parameters
     ----------
-    X : ndarray of shape (n, T, F)
+    X : ndarray or torch.Tensor of shape (n, T, F)
 
     Returns
     -------
@@ -39,10 +41,8 @@ def real_lengths(X):
     >>> real_lengths(X).tolist()
     [3, 1]
     """
-    nonzero = (np.asarray(X) != 0).any(axis=-1)  # (n, T)
-    T = nonzero.shape[1]
-    last = T - np.argmax(nonzero[:, ::-1], axis=1)
-    return np.where(nonzero.any(axis=1), last, 1).astype(np.int64)
+    x = X if isinstance(X, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(X))
+    return frame_lengths(x).cpu().numpy()
 
 
 def window_starts(length, crop_frames, hop):
@@ -106,7 +106,7 @@ class CropDataset(torch.utils.data.Dataset):
         self.y = y
         self.crop_frames = crop_frames
         self.seed = seed
-        self.lengths = real_lengths(X.numpy())
+        self.lengths = real_lengths(X)
         self.set_epoch(0)
 
     def set_epoch(self, epoch):
@@ -139,7 +139,7 @@ class WindowDataset(torch.utils.data.Dataset):
         self.X = X
         self.y = torch.zeros(len(X), dtype=torch.int64) if y is None else y
         self.crop_frames = crop_frames
-        lengths = real_lengths(X.numpy())
+        lengths = real_lengths(X)
         self.starts = [window_starts(int(n), crop_frames, hop) for n in lengths]
         self.max_windows = max((len(s) for s in self.starts), default=1)
 
