@@ -7,9 +7,13 @@ as ``net_``.  Every family (``rnn.py``, ``cnn.py``, ``transformer.py``, ``mlp.py
 declares its architecture parameters and defines ``_build_module`` and the kind of input it
 reads; labels, input checks, parameter validation, ``random_state``, the stratified
 validation split, early stopping, class weights, gradient clipping and the learning history
-live here, once.
+live here, once. The training options live in private modules next to it: input checks and
+standardisation (``_inputs.py``), crops and windows (``_crops.py``), augmentation
+(``_augment.py``), learning-rate schedules (``_schedules.py``) and the skorch net that
+applies them (``_net.py``).
 """
 
+import copy
 import math
 
 import numpy as np
@@ -20,27 +24,21 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from torch import nn
 
 # AttentionPooling lived here: fitted models pickled before the move name this module
 from ._attention import AttentionPooling  # noqa: F401
+from ._crops import CropDataset, WindowDataset
 from ._docs import fill_doc
+from ._inputs import InputMixin
 from ._params import OPTIMIZERS, TRAINING_PARAMS, declare_params
+from ._schedules import schedule_callback
 
 __all__ = ["BaseNetClassifier"]
 
 
 def _silent(*args, **kwargs):
     """A print sink that prints nothing (module-level so that fitted nets pickle)."""
-
-
-def _ndim(X):
-    """Number of dimensions of an array-like without calling numpy functions on it."""
-    ndim = getattr(X, "ndim", None)
-    if isinstance(ndim, int):
-        return ndim
-    return np.asarray(X).ndim
 
 
 def _n_frames_and_features(X):
@@ -50,7 +48,19 @@ def _n_frames_and_features(X):
     return None, X.shape[1]
 
 
-class BaseNetClassifier(ClassifierMixin, BaseEstimator):
+def _check_finite_losses(history, name):
+    """Raise a ``ValueError`` if a training loss of ``history`` is not finite."""
+    losses = np.asarray(history[:, "train_loss"], dtype=np.float64)
+    if not np.isfinite(losses).all():
+        epoch = int(np.argmin(np.isfinite(losses))) + 1
+        raise ValueError(
+            f"{name}: the training loss is not finite from epoch {epoch}: the input values are "
+            "too large for float32 arithmetic in the network, or the learning rate too high. "
+            "Rescale X, keep standardize=True, or lower lr."
+        )
+
+
+class BaseNetClassifier(InputMixin, ClassifierMixin, BaseEstimator):
     """Base class of the skorch-backed network classifiers.
 
     Not used directly: a subclass declares its architecture parameters and defines
@@ -167,79 +177,35 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.allow_nan = False
         return tags
 
-    # ------------------------------------------------------------------ input handling
-    def _validate_X_fit(self, X, y):
-        if self._input_kind == "vector" and _ndim(X) == 3:
-            raise ValueError(self._vector_3d_message(X))
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            allow_nd=self._input_kind != "vector",
-            dtype=np.float32,
-            ensure_min_samples=1,
-        )
-        if X.ndim > 3:
-            raise ValueError(
-                f"X must be 2-D (n, T) or 3-D (n, T, F) for {type(self).__name__}; "
-                f"got an array of shape {X.shape}."
-            )
-        self._n_dims_in = X.ndim
-        if X.ndim == 3:
-            self.n_features_in_ = X.shape[2]
-        return X, y
-
-    def _vector_3d_message(self, X):
-        return (
-            f"{type(self).__name__} takes 2-D input (n_samples, n_features); got a 3-D "
-            f"array of shape {np.shape(X)}. Pool the sequence first, e.g. with "
-            "sklearn_mgc.TemporalMean() in a Pipeline, or use output='mean' features."
-        )
-
-    def _validate_X_predict(self, X):
-        check_is_fitted(self)
+    def _check_training_params(self):
+        """Rules between the crop / mask parameters and the kind of input."""
         name = type(self).__name__
-        ndim = _ndim(X)
-        if ndim == 3:
-            if self._input_kind == "vector":
-                raise ValueError(self._vector_3d_message(X))
-            X = check_array(X, allow_nd=True, dtype=np.float32, input_name="X")
-            if self._n_dims_in != 3:
+        if self._input_kind == "vector":
+            used = [
+                f"{p}={getattr(self, p)!r}"
+                for p in ("crop_frames", "crop_hop")
+                if getattr(self, p) is not None
+            ]
+            if min(self.time_mask) > 0:
+                used.append(f"time_mask={self.time_mask!r}")
+            if used:
                 raise ValueError(
-                    f"{name} was fitted on 2-D input (n, T) but X is 3-D with shape {X.shape}."
+                    f"{name} takes vectors, which have no frames: {', '.join(used)} only "
+                    "apply to sequence networks (freq_mask and mixup do apply)."
                 )
-            if X.shape[2] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {X.shape[2]} features, but {name} is expecting "
-                    f"{self.n_features_in_} features as input (X of shape {X.shape}: "
-                    "(n_samples, n_frames, n_features))."
-                )
-            return X
-        if self._n_dims_in == 3 and ndim == 2:
+        if self.crop_hop is not None and self.crop_frames is None:
+            raise ValueError(f"crop_hop={self.crop_hop} needs crop_frames (crop_frames=None).")
+        if self.crop_hop is not None and self.crop_hop > self.crop_frames:
             raise ValueError(
-                f"{name} was fitted on 3-D input (n, T, F) with F={self.n_features_in_} "
-                f"but X is 2-D with shape {np.shape(X)}."
+                f"crop_hop={self.crop_hop} must not exceed crop_frames={self.crop_frames} "
+                "(the windows would skip frames)."
             )
-        return validate_data(self, X, reset=False, allow_nd=False, dtype=np.float32)
 
-    def _to_tensor(self, X):
-        if self._input_kind != "vector" and X.ndim == 2:
-            X = X[:, :, None]  # univariate sequence (n, T) -> (n, T, 1)
-        if self.standardize:
-            X = (X - self._mean) / self._scale
-        return torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
-
-    def _fit_standardization(self, X):
-        """Per-feature mean and scale over every axis but the last (float64 accumulation)."""
-        if self._input_kind != "vector" and X.ndim == 2:
-            X = X[:, :, None]
-        flat = X.reshape(-1, X.shape[-1])
-        mean = flat.mean(axis=0, dtype=np.float64)
-        std = flat.std(axis=0, dtype=np.float64)
-        std[std < 1e-8 * np.maximum(1.0, np.abs(mean))] = 1.0  # constant features stay put
-        std[std == 0] = 1.0
-        self._mean = mean.astype(np.float32)
-        self._scale = std.astype(np.float32)
+    def _hop(self):
+        """The hop of the prediction windows (``crop_frames // 2`` by default, at least 1)."""
+        if self.crop_hop is not None:
+            return self.crop_hop
+        return max(1, self.crop_frames // 2)
 
     # ------------------------------------------------------------------ training
     def fit(self, X, y):
@@ -259,6 +225,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         X, y = self._validate_X_fit(X, y)
+        self._check_training_params()
         y_enc = self._encode_labels(y)
         seed = self._training_seed()
         train_idx, valid_idx = self._split(y_enc, seed)
@@ -268,11 +235,29 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         yt = torch.from_numpy(y_enc.astype(np.int64))
         n_frames, n_features = _n_frames_and_features(Xt if self._input_kind != "vector" else X)
         self._check_params(n_features)
-        valid = None if valid_idx is None else (Xt[valid_idx], yt[valid_idx])
+        if self.crop_frames is not None:
+            n_frames = self.crop_frames  # the module sees crops and windows
+        train, valid = self._datasets(Xt, yt, train_idx, valid_idx, seed)
         net_args = {"shape": (n_features, n_frames), "valid": valid, "y": y}
-        self.net_ = self._train_seeded(Xt[train_idx], yt[train_idx], seed, net_args)
+        self.net_ = self._train_seeded(train, seed, net_args)
         self.history_ = self.net_.history
+        _check_finite_losses(self.history_, type(self).__name__)
         return self
+
+    def _datasets(self, Xt, yt, train_idx, valid_idx, seed):
+        """Training data (tensors or crops) and validation dataset (clips or windows) or None."""
+        from skorch.dataset import Dataset
+
+        X_train, y_train = Xt[train_idx], yt[train_idx]
+        if self.crop_frames is None:
+            valid = None if valid_idx is None else Dataset(Xt[valid_idx], yt[valid_idx])
+            return (X_train, y_train), valid
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % np.iinfo(np.int64).max)
+        train = CropDataset(X_train, y_train, self.crop_frames, seed)
+        if valid_idx is None:
+            return train, None
+        return train, WindowDataset(Xt[valid_idx], yt[valid_idx], self.crop_frames, self._hop())
 
     def _encode_labels(self, y):
         """Set ``classes_`` (the sorted labels) and return ``y`` as indices into it."""
@@ -314,8 +299,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             train, valid = next(splitter.split(np.zeros(n)))
         return train, valid
 
-    def _callbacks(self, monitor):
-        """skorch callbacks: train accuracy, gradient clipping, early stopping on ``monitor``."""
+    def _callbacks(self, monitor, batches_per_epoch):
+        """skorch callbacks: train accuracy, gradient clipping, early stopping on ``monitor``,
+        the learning-rate schedule, then copies of the user's ``callbacks``."""
         from skorch.callbacks import EarlyStopping, EpochScoring, GradientNormClipping
 
         train_acc = EpochScoring("accuracy", on_train=True, name="train_acc", lower_is_better=False)
@@ -328,17 +314,28 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 monitor=monitor, patience=self.patience, load_best=True, sink=sink
             )
             callbacks.append(("early_stopping", stopping))
-        return callbacks
+        schedule = schedule_callback(
+            self.lr_schedule,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batches_per_epoch=batches_per_epoch,
+            monitor=monitor,
+        )
+        if schedule is not None:
+            callbacks.append(("lr_schedule", schedule))
+        # copies: fitting initialises callbacks, and parameters must stay untouched
+        return callbacks + copy.deepcopy(list(self.callbacks or []))
 
-    def _initialize_net(self, generator, n_train, *, shape, valid, y):
+    def _initialize_net(self, generators, n_train, *, shape, valid, y):
         """Build the module and the skorch net around it (under the training seed).
 
-        ``shape`` is ``(n_features, n_frames)``, ``valid`` the ``(X, y)`` tensors of the
-        validation split or None, ``y`` the training labels (for class weights).
+        ``generators`` are the torch generators of the batches and of the augmentation,
+        ``shape`` is ``(n_features, n_frames)``, ``valid`` the validation dataset or None,
+        ``y`` the training labels (for class weights).
         """
-        from skorch import NeuralNetClassifier
-        from skorch.dataset import Dataset
         from skorch.helper import predefined_split
+
+        from ._net import MGCNet
 
         n_classes = len(self.classes_)
         module = self._build_module(*shape, n_classes)
@@ -346,29 +343,39 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         if self.class_weight is not None:
             weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
             kwargs["criterion__weight"] = torch.as_tensor(weights, dtype=torch.float32)
-        return NeuralNetClassifier(
+        drop_last = n_train % self.batch_size == 1 and n_train > 1
+        batches = n_train // self.batch_size if drop_last else math.ceil(n_train / self.batch_size)
+        monitor = "train_loss" if valid is None else "valid_loss"
+        return MGCNet(
             module,
+            time_mask=tuple(self.time_mask),
+            freq_mask=tuple(self.freq_mask),
+            mixup=self.mixup,
+            augment_generator=generators[1],
             criterion=nn.CrossEntropyLoss,
             optimizer=self._optimizer_class(),
             optimizer__weight_decay=self.weight_decay,
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            train_split=None if valid is None else predefined_split(Dataset(*valid)),
-            callbacks=self._callbacks("train_loss" if valid is None else "valid_loss"),
+            train_split=None if valid is None else predefined_split(valid),
+            callbacks=self._callbacks(monitor, batches),
             classes=np.arange(n_classes),
             device=self.device,
             verbose=self.verbose,
             iterator_train__shuffle=True,
-            iterator_train__generator=generator,
+            iterator_train__generator=generators[0],
             # a lone last sample would break BatchNorm in training mode
-            iterator_train__drop_last=(n_train % self.batch_size == 1 and n_train > 1),
+            iterator_train__drop_last=drop_last,
             **kwargs,
         )
 
-    def _train_seeded(self, X, y, seed, net_args):
-        """Build and train the net with torch seeded by ``seed``; restore torch's RNG after."""
-        generator = torch.Generator()
+    def _train_seeded(self, train, seed, net_args):
+        """Build and train the net with torch seeded by ``seed``; restore torch's RNG after.
+
+        ``train`` is the ``(X, y)`` tensors of the training clips, or a crop dataset.
+        """
+        generator, augment = torch.Generator(), torch.Generator()
         cuda_devices = []
         if str(self.device).startswith("cuda") and torch.cuda.is_available():
             cuda_devices = [torch.device(self.device).index or 0]
@@ -376,12 +383,16 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             if seed is not None:
                 torch.manual_seed(seed)
                 generator.manual_seed(seed)
+                augment.manual_seed(seed + 1)
             else:
                 generator.seed()
-            net = self._initialize_net(generator, len(X), **net_args)
-            net.fit(X, y)
-        # the generator is only needed while training; drop it so the net pickles cleanly
+                augment.seed()
+            n_train = len(train[0]) if isinstance(train, tuple) else len(train)
+            net = self._initialize_net((generator, augment), n_train, **net_args)
+            net.fit(*train) if isinstance(train, tuple) else net.fit(train, None)
+        # the generators are only needed while training; drop them so the net pickles cleanly
         net.iterator_train__generator = None
+        net.augment_generator = None
         return net
 
     def _optimizer_class(self):
@@ -404,8 +415,18 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             Rows sum to 1; columns follow ``classes_``.
         """
         X = self._validate_X_predict(X)
+        data = self._to_tensor(X)
+        if getattr(self, "crop_frames", None) is not None:  # (models pickled before: None)
+            data = WindowDataset(data, None, self.crop_frames, self._hop())
         with torch.no_grad():
-            proba = self.net_.predict_proba(self._to_tensor(X)).astype(np.float64)
+            proba = self.net_.predict_proba(data).astype(np.float64)
+        if not np.isfinite(proba).all():
+            raise ValueError(
+                f"{type(self).__name__} computed non-finite probabilities: X has values too "
+                f"large for float32 arithmetic in the network (largest |value| "
+                f"{np.abs(X).max():.3g}). Rescale X, or fit with standardize=True on data of "
+                "the same scale."
+            )
         proba /= proba.sum(axis=1, keepdims=True)
         return proba
 

@@ -47,8 +47,9 @@ default="adamw"
 
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, dropout, the batch shuffling and the validation
-        split. With an int, two fits on the CPU give the same probabilities. The global
-        torch random state is restored after ``fit``.
+        split, and (with generators of their own) the crops and the augmentations. With an
+        int, two fits on the CPU give the same probabilities. The global torch random state
+        is restored after ``fit``.
 
     verbose : int, default=0
         ``0`` is silent; ``> 0`` prints skorch's per-epoch table (losses, accuracies,
@@ -58,7 +59,53 @@ default="adamw"
         Standardise each feature with the mean and standard deviation of the training
         data (over clips and frames) before the network, as a ``StandardScaler`` would for
         2-D input; this matters for raw representations such as log-mel or MFCC values,
-        for which scikit-learn has no 3-D scaler. ``False`` feeds ``X`` unchanged."""
+        for which scikit-learn has no 3-D scaler. ``False`` feeds ``X`` unchanged. The
+        statistics come from the real frames only, and padded frames (trailing frames whose
+        features are all exactly 0) stay exactly 0, so padding never changes them. They are
+        computed in float64, and values near float32's limit (3e38) are scaled without
+        overflow.
+
+    crop_frames : int or None, default=None
+        Sequence networks only (``MLPClassifier`` rejects it). ``None`` trains and predicts
+        on whole sequences. An int trains on crops: every epoch, each training clip gives
+        one crop of ``crop_frames`` frames drawn at random among its real frames (a clip
+        with fewer real frames is used whole, zero-padded); the validation split and
+        ``predict_proba`` cut each clip into windows of ``crop_frames`` frames and
+        average the windows' probabilities per clip. The validation split is made by clip,
+        so no clip has crops on both sides.
+
+    crop_hop : int or None, default=None
+        Hop between the prediction windows (at most ``crop_frames``; needs ``crop_frames``).
+        ``None`` means ``crop_frames // 2``. The windows cover the real frames only, and the
+        last one ends on the last real frame.
+
+    time_mask : (int, int), default=(0, 0)
+        SpecAugment-style time masking of the training batches: ``(n_masks, max_width)``,
+        each mask zeroing (the training mean, after standardisation) a span of 0 to
+        ``max_width`` frames within the clip's real frames. Sequence networks only; never
+        applied in validation or prediction. ``(0, 0)`` is off.
+
+    freq_mask : (int, int), default=(0, 0)
+        Frequency (feature) masking of the training batches: ``(n_masks, max_width)`` spans
+        of 0 to ``max_width`` features zeroed in the clip's real frames (for vectors: in
+        the row). ``(0, 0)`` is off.
+
+    mixup : float, default=0.0
+        Mixup of the training batches (``>= 0``; 0 is off): each clip is mixed with another
+        of the batch with weight ``lam ~ Beta(mixup, mixup)``, and the loss mixes the two
+        labels' losses with the same weight (soft targets).
+
+    lr_schedule : {"cosine", "plateau", "onecycle"} or None, default=None
+        Learning-rate schedule: ``"cosine"`` anneals from ``lr`` to 0 over ``max_epochs``
+        epochs; ``"plateau"`` halves it after 3 epochs without improvement of the monitored
+        loss; ``"onecycle"`` warms up to ``lr`` and anneals, stepped every batch. ``None``
+        keeps ``lr`` constant.
+
+    callbacks : list or None, default=None
+        Extra skorch callbacks (instances or ``(name, callback)`` pairs), added after the
+        ones the network builds (``train_acc``, ``grad_clip``, ``early_stopping``,
+        ``lr_schedule``). ``fit`` trains with copies, so the list is left untouched; the
+        fitted ones are in ``net_.callbacks_``."""
 
 _TRAINING_ATTRIBUTES = """\
 classes_ : ndarray of shape (n_classes,)

@@ -23,6 +23,7 @@ __all__ = [
     "OPTIMIZERS",
     "TRAINING_PARAMS",
     "SizeTuple",
+    "MaskSpec",
     "OptimizerClass",
     "positive_int",
     "fraction",
@@ -64,6 +65,23 @@ class SizeTuple(Options):
         return "a tuple of ints >= 1" + ("" if self.allow_empty else " (at least one)")
 
 
+class MaskSpec(Options):
+    """Constraint: a pair ``(n_masks, max_width)`` of ints >= 0 (SpecAugment-style masks)."""
+
+    def __init__(self):
+        super().__init__(tuple, set())
+
+    def is_satisfied_by(self, val):
+        return (
+            isinstance(val, tuple | list)
+            and len(val) == 2
+            and all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 0 for v in val)
+        )
+
+    def __str__(self):
+        return "a pair (n_masks, max_width) of ints >= 0"
+
+
 class OptimizerClass(Options):
     """Constraint: a subclass of ``torch.optim.Optimizer`` (the class, not an instance)."""
 
@@ -102,6 +120,13 @@ TRAINING_PARAMS = {
     "random_state": (None, ["random_state"]),
     "verbose": (0, ["verbose"]),
     "standardize": (True, ["boolean"]),
+    "crop_frames": (None, [*positive_int(), None]),
+    "crop_hop": (None, [*positive_int(), None]),
+    "time_mask": ((0, 0), [MaskSpec()]),
+    "freq_mask": ((0, 0), [MaskSpec()]),
+    "mixup": (0.0, [Interval(Real, 0, None, closed="left")]),
+    "lr_schedule": (None, [StrOptions({"cosine", "plateau", "onecycle"}), None]),
+    "callbacks": (None, [list, None]),
 }
 
 
