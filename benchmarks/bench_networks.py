@@ -9,12 +9,22 @@
    mini-batches. Both timings include building the module; ``fit`` also includes the
    input validation, the float32 copy and the standardisation. Goal: ratio <= 1.1.
 2. Seconds per training epoch of each of the six networks with its default architecture
-   on ``(n, frames, features)`` random input (the MLP on the temporal mean ``(n, features)``).
+   on ``(n, frames, features)`` random input (the MLP on the temporal mean ``(n, features)``),
+   and of the fast variants: ``CNN2DClassifier(downsampling="stride")`` and
+   ``TransformerClassifier(patch_size=4)``.
+3. With ``--compare``: each fast variant against its default, timed interleaved (A, B, A,
+   B, ...), medians of ``--repeats`` epochs and their ratio.
+4. With ``--profile NAME``: where one training epoch of the network NAME (a name printed
+   in 2.) spends its time, as torch.profiler's table of operators.
 
 Uses torch's default number of threads unless ``--threads`` is given.
+
+    python benchmarks/bench_networks.py --compare --repeats 5 --skip all
+    python benchmarks/bench_networks.py --profile CNN2DClassifier --skip all
 """
 
 import argparse
+import statistics
 import time
 
 import numpy as np
@@ -74,6 +84,58 @@ def best_of(fn, repeats):
     return min(times)
 
 
+#: the fast variants: name -> (estimator, parameters), beside the defaults they speed up
+VARIANTS = {
+    "CNN2DClassifier": (CNN2DClassifier, {}),
+    "CNN2D(downsampling='stride')": (CNN2DClassifier, {"downsampling": "stride"}),
+    "TransformerClassifier": (TransformerClassifier, {}),
+    "Transformer(patch_size=4)": (TransformerClassifier, {"patch_size": 4}),
+}
+
+
+def compare(X, y, one_epoch, repeats):
+    """Each fast variant against its default, epochs timed interleaved: medians and ratio."""
+    print(f"\nfast variants against their defaults, interleaved, median of {repeats} epochs:")
+    names = list(VARIANTS)
+    for default, fast in zip(names[::2], names[1::2]):
+        times = {default: [], fast: []}
+        for _ in range(repeats):
+            for name in (default, fast):
+                Est, params = VARIANTS[name]
+                t0 = time.perf_counter()
+                Est(**params, **one_epoch).fit(X, y)
+                times[name].append(time.perf_counter() - t0)
+        a, b = statistics.median(times[default]), statistics.median(times[fast])
+        print(f"  {default:30s} {a:8.2f} s/epoch", flush=True)
+        print(f"  {fast:30s} {b:8.2f} s/epoch   {a / b:5.1f}x faster", flush=True)
+
+
+def profile(name, X, y, one_epoch, row_limit=15):
+    """torch.profiler's table of one training epoch of the network ``name``."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    Est, params = VARIANTS.get(name) or (NETWORKS[name], {})
+    Est(**params, **one_epoch).fit(X[:8], y[:8])  # warm up
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        Est(**params, **one_epoch).fit(X, y)
+    print(f"\none training epoch of {name}, operators by self CPU time:")
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=row_limit))
+
+
+NETWORKS = {
+    Est.__name__: Est
+    for Est in (
+        MLPClassifier,
+        LSTMClassifier,
+        GRUClassifier,
+        CNN1DClassifier,
+        CNN2DClassifier,
+        TransformerClassifier,
+    )
+}
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -85,7 +147,11 @@ def main():
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--skip", nargs="*", default=[], help="network names to skip")
+    parser.add_argument(
+        "--skip", nargs="*", default=[], help="network names to skip ('all' skips 1. and 2.)"
+    )
+    parser.add_argument("--compare", action="store_true", help="fast variants vs defaults")
+    parser.add_argument("--profile", default=None, help="profile one epoch of this network")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -102,7 +168,18 @@ def main():
         max_epochs=1, validation_fraction=None, patience=None, random_state=0, device=args.device
     )
 
-    # 1. wrapper overhead
+    if args.profile:
+        profile(args.profile, X, y, one_epoch)
+    if args.compare:
+        compare(X, y, one_epoch, args.repeats)
+    if "all" in args.skip:
+        return
+    overhead(X, y, one_epoch, args)
+    per_epoch(X, y, one_epoch, args)
+
+
+def overhead(X, y, one_epoch, args):
+    """1. one epoch of GRUClassifier against a bare PyTorch loop."""
     # warm up (imports, CUDA context, kernel selection) outside the timings
     bare_epoch(X[:8], y[:8], device=args.device)
     GRUClassifier(**one_epoch).fit(X[:8], np.arange(8) % 2)
@@ -114,27 +191,24 @@ def main():
     print(f"  GRUClassifier.fit            {wrapped:8.2f} s   ratio {wrapped / bare:.3f}")
     print(f"  ... with standardize=False   {raw:8.2f} s   ratio {raw / bare:.3f}")
 
-    # 2. seconds per epoch of each network
+
+def per_epoch(X, y, one_epoch, args):
+    """2. seconds per epoch of each network, and of the fast variants."""
     print("\nseconds per training epoch (default architecture, batch 32):")
-    nets = [
-        ("MLPClassifier", MLPClassifier, X.mean(axis=1)),
-        ("LSTMClassifier", LSTMClassifier, X),
-        ("GRUClassifier", GRUClassifier, X),
-        ("CNN1DClassifier", CNN1DClassifier, X),
-        ("CNN2DClassifier", CNN2DClassifier, X),
-        ("TransformerClassifier", TransformerClassifier, X),
-    ]
-    for name, Est, data in nets:
+    nets = [(name, Est, {}) for name, Est in NETWORKS.items()]
+    nets += [(name, Est, params) for name, (Est, params) in VARIANTS.items() if params]
+    for name, Est, params in nets:
         if name in args.skip:
             continue
-        clf = Est(**one_epoch)
+        data = X.mean(axis=1) if Est is MLPClassifier else X
+        clf = Est(**params, **one_epoch)
         t = best_of(lambda: clf.fit(data, y), args.repeats)
         n_params = sum(p.numel() for p in clf.net_.module_.parameters())
         t0 = time.perf_counter()
         clf.predict_proba(data)
         t_pred = time.perf_counter() - t0
         print(
-            f"  {name:22s} input {str(data.shape):16s} {t:8.2f} s/epoch   "
+            f"  {name:28s} input {str(data.shape):16s} {t:8.2f} s/epoch   "
             f"predict {t_pred:6.2f} s   {n_params:>9,d} parameters",
             flush=True,
         )

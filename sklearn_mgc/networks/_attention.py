@@ -23,7 +23,10 @@ class AttentionPooling(nn.Module):
 
     Notes
     -----
-    ``forward`` maps ``h`` of shape ``(n, T, input_size)`` to the context ``(n, input_size)``.
+    ``forward(h, mask=None)`` maps ``h`` of shape ``(n, T, input_size)`` to the context
+    ``(n, input_size)``. With a boolean ``mask`` of shape ``(n, T)`` (True for a real frame,
+    see :func:`~sklearn_mgc.networks._masking.frame_mask`), padded frames get a score of
+    ``-inf``: their weight is exactly 0, so the context depends on the real frames only.
 
     Examples
     --------
@@ -31,12 +34,24 @@ class AttentionPooling(nn.Module):
     >>> from sklearn_mgc.networks import AttentionPooling
     >>> AttentionPooling(6)(torch.randn(2, 10, 6)).shape
     torch.Size([2, 6])
+
+    A masked frame has no weight: padding a sequence does not change its context.
+
+    >>> pool = AttentionPooling(6)
+    >>> h = torch.randn(1, 4, 6)
+    >>> padded = torch.cat([h, torch.randn(1, 3, 6)], dim=1)
+    >>> mask = torch.arange(7)[None, :] < 4
+    >>> torch.allclose(pool(h), pool(padded, mask), atol=1e-6)
+    True
     """
 
     def __init__(self, input_size):
         super().__init__()
         self.score = nn.Linear(input_size, 1)
 
-    def forward(self, h):
-        alpha = torch.softmax(self.score(h).squeeze(-1), dim=1)  # (n, T)
+    def forward(self, h, mask=None):
+        scores = self.score(h).squeeze(-1)  # (n, T)
+        if mask is not None:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        alpha = torch.softmax(scores, dim=1)
         return torch.bmm(alpha.unsqueeze(1), h).squeeze(1)

@@ -1,9 +1,11 @@
 """Convolutional networks: 1-D over time (features as channels) and 2-D over the (T, F) image."""
 
 import torch.nn.functional as F
+from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
 from ._base import BaseNetClassifier
+from ._masking import conv_lengths, masked_mean, padded_lengths, pooled_lengths, zero_padding
 from ._params import SizeTuple, fraction, positive_int
 
 __all__ = ["CNN1DNet", "CNN2DNet", "CNN1DClassifier", "CNN2DClassifier"]
@@ -19,6 +21,21 @@ class CNN1DNet(nn.Module):
     Notes
     -----
     Shapes: input ``(n, T, F)`` -> logits ``(n, n_classes)``.
+
+    Padding (trailing all-zero frames, see :mod:`~sklearn_mgc.networks._masking`) is ignored:
+    each block's input is zero after a clip's real frames (so the kernels see what they see
+    at the end of an unpadded clip), the real lengths follow the pooling
+    (:func:`~sklearn_mgc.networks._masking.pooled_lengths`), and the global average runs over
+    the real frames only.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = CNN1DNet(3, 2, channels=(4, 4), dense_size=4).eval()
+    >>> x = torch.randn(1, 20, 3)
+    >>> padded = torch.cat([x, torch.zeros(1, 13, 3)], dim=1)
+    >>> torch.allclose(net(x), net(padded), atol=1e-6)
+    True
     """
 
     def __init__(
@@ -44,44 +61,89 @@ class CNN1DNet(nn.Module):
         self.out = nn.Linear(dense_size, n_classes)
 
     def forward(self, x):
+        lengths = padded_lengths(x)
         x = x.transpose(1, 2)  # (n, F, T): features are channels
         for conv in self.convs:
-            x = F.leaky_relu(conv(x))
+            x = F.leaky_relu(conv(zero_padding(x, lengths, dim=-1)))
             k = min(self.pool_size, x.shape[-1])
             x = F.max_pool1d(x, k, k)
-        x = self.dropout(x.mean(dim=-1))  # AdaptiveAvgPool1d(1)
+            lengths = pooled_lengths(lengths, k)
+        x = self.dropout(masked_mean(x, lengths, dim=-1))  # AdaptiveAvgPool1d(1)
         return self.out(F.leaky_relu(self.dense(x)))
 
 
 class CNN2DNet(nn.Module):
     """Conv2d blocks over the one-channel ``(T, F)`` image, global average pooling, linear.
 
-    Each block: Conv2d(k x k, padding k // 2) + ReLU + MaxPool2d(pool); along an axis
-    shorter than ``pool`` the window shrinks to that axis' length, so short inputs never fail.
+    Each block, with ``downsampling="max_pool"`` (the reference CNN2D): Conv2d(k x k,
+    padding k // 2) + ReLU + MaxPool2d(pool); along an axis shorter than ``pool`` the window
+    shrinks to that axis' length, so short inputs never fail. With ``"stride"``: Conv2d(k x k,
+    stride pool, padding k // 2) + ReLU, the same downsampling without ever computing the
+    full-resolution convolution (about 5 times less work on the CPU).
 
     Notes
     -----
     Shapes: input ``(n, T, F)`` -> logits ``(n, n_classes)``.
+
+    The max-pooling is applied before the ReLU, which is the same function (the ReLU is
+    monotonic) and the same gradients, on a quarter of the values.
+
+    Padding (trailing all-zero frames) is ignored along time as in :class:`CNN1DNet`: each
+    block's input is zero after a clip's real frames, the real lengths follow the pooling
+    or the stride, and the global average runs over the real frames only.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = CNN2DNet(2, channels=(4, 4), downsampling="stride").eval()
+    >>> x = torch.randn(1, 20, 6)
+    >>> padded = torch.cat([x, torch.zeros(1, 13, 6)], dim=1)
+    >>> torch.allclose(net(x), net(padded), atol=1e-6)
+    True
     """
 
-    def __init__(self, n_classes, *, channels=(32, 64), kernel_size=3, pool_size=2, dropout=0.0):
+    def __init__(
+        self,
+        n_classes,
+        *,
+        channels=(32, 64),
+        kernel_size=3,
+        pool_size=2,
+        dropout=0.0,
+        downsampling="max_pool",
+    ):
         super().__init__()
         sizes = [1, *channels]
+        stride = pool_size if downsampling == "stride" else 1
         self.convs = nn.ModuleList(
-            nn.Conv2d(a, b, kernel_size, padding=kernel_size // 2)
+            nn.Conv2d(a, b, kernel_size, stride=stride, padding=kernel_size // 2)
             for a, b in zip(sizes[:-1], sizes[1:])
         )
         self.pool_size = pool_size
+        self.downsampling = downsampling
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(sizes[-1], n_classes)
 
+    def _block(self, conv, x, lengths):
+        """One block on ``(n, C, T, F)``; returns its output and the real lengths after it."""
+        x = conv(zero_padding(x, lengths, dim=-2))
+        if self.downsampling == "stride":
+            return F.relu(x), conv_lengths(
+                lengths, conv.kernel_size[0], conv.stride[0], conv.padding[0]
+            )
+        k = (min(self.pool_size, x.shape[-2]), min(self.pool_size, x.shape[-1]))
+        return F.relu(F.max_pool2d(x, k, k)), pooled_lengths(lengths, k[0])
+
     def forward(self, x):
+        lengths = padded_lengths(x)
         x = x.unsqueeze(1)  # (n, 1, T, F)
         for conv in self.convs:
-            x = F.relu(conv(x))
-            k = (min(self.pool_size, x.shape[-2]), min(self.pool_size, x.shape[-1]))
-            x = F.max_pool2d(x, k, k)
-        return self.out(self.dropout(x.mean(dim=(-2, -1))))
+            x, lengths = self._block(conv, x, lengths)
+        if lengths is None:
+            x = x.mean(dim=(-2, -1))
+        else:
+            x = masked_mean(x.mean(dim=-1), lengths, dim=-1)
+        return self.out(self.dropout(x))
 
 
 class CNN1DClassifier(BaseNetClassifier):
@@ -184,6 +246,13 @@ class CNN2DClassifier(BaseNetClassifier):
         Dropout on the pooled features (none in the reference CNN2D, which has no dense
         hidden layer; :class:`CNN1DClassifier` uses 0.5).
 
+    downsampling : {"max_pool", "stride"}, default="max_pool"
+        How each block shrinks the image by ``pool_size``. ``"max_pool"``: a full-resolution
+        convolution, then max-pooling (the reference CNN2D). ``"stride"``: the convolution
+        itself moves by ``pool_size`` (an all-convolutional network), which on 30 s of
+        log-mel frames trains about 5 times faster on the CPU; see the user guide's
+        "Network training speed" for its accuracy.
+
     {training_params}
 
     Attributes
@@ -212,6 +281,7 @@ class CNN2DClassifier(BaseNetClassifier):
         "kernel_size": (3, positive_int()),
         "pool_size": (2, positive_int()),
         "dropout": (0.0, fraction()),
+        "downsampling": ("max_pool", [StrOptions({"max_pool", "stride"})]),
     }
 
     def _build_module(self, n_features, n_frames, n_classes):
@@ -221,6 +291,7 @@ class CNN2DClassifier(BaseNetClassifier):
             kernel_size=self.kernel_size,
             pool_size=self.pool_size,
             dropout=self.dropout,
+            downsampling=self.downsampling,
         )
 
     _test_params = {"channels": (4, 8)}

@@ -8,6 +8,7 @@ from torch import nn
 
 from ._attention import AttentionPooling
 from ._base import BaseNetClassifier
+from ._masking import frame_mask, padded_lengths
 from ._params import fraction, positive_int
 
 __all__ = ["RecurrentAttentionNet", "LSTMClassifier", "GRUClassifier"]
@@ -36,6 +37,20 @@ class RecurrentAttentionNet(nn.Module):
     Notes
     -----
     Shapes: input ``(n, T, F)`` -> logits ``(n, n_classes)``.
+
+    Padding (trailing all-zero frames, see :mod:`~sklearn_mgc.networks._masking`) is ignored:
+    the recurrent layers run on packed sequences, so each direction stops at (or starts
+    from) a clip's last real frame, and the attention pooling gives padded frames no weight.
+    A batch without padding takes the plain path.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = RecurrentAttentionNet(3, 2, cell="lstm", hidden_size=4).eval()
+    >>> x = torch.randn(1, 5, 3)
+    >>> padded = torch.cat([x, torch.zeros(1, 4, 3)], dim=1)
+    >>> torch.allclose(net(x), net(padded), atol=1e-6)
+    True
     """
 
     def __init__(
@@ -55,8 +70,17 @@ class RecurrentAttentionNet(nn.Module):
         self.out = nn.Linear(2 * hidden_size, n_classes)
 
     def forward(self, x):
-        h, _ = self.rnn(x)
-        return self.out(self.dropout(self.pool(h)))
+        lengths = padded_lengths(x)
+        if lengths is None:
+            h, _ = self.rnn(x)
+            return self.out(self.dropout(self.pool(h)))
+        packed = nn.utils.rnn.pack_padded_sequence(
+            x, lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
+        h, _ = nn.utils.rnn.pad_packed_sequence(
+            self.rnn(packed)[0], batch_first=True, total_length=x.shape[1]
+        )
+        return self.out(self.dropout(self.pool(h, frame_mask(x, lengths))))
 
 
 class _RecurrentClassifier(BaseNetClassifier):

@@ -9,6 +9,7 @@ from torch import nn
 
 from ._attention import AttentionPooling
 from ._base import BaseNetClassifier
+from ._masking import frame_mask, padded_lengths
 from ._params import fraction, positive_int
 
 __all__ = ["PositionalEncoding", "TransformerNet", "TransformerClassifier"]
@@ -25,8 +26,15 @@ class PositionalEncoding(nn.Module):
         ``"sinusoidal"``: the fixed encoding of Vaswani et al., computed for any ``T``.
         ``"learned"``: a trained ``(max_len, d_model)`` table; a longer sequence at predict
         time uses the table linearly interpolated to its length, a shorter one its first rows.
+        With ``lengths``, each clip's table is interpolated to its own real length, so
+        padding never changes the encoding of a real frame.
     max_len : int
         Rows of the learned table (the number of frames seen in ``fit``).
+
+    Notes
+    -----
+    ``forward(x, lengths=None)``: ``x`` of shape ``(n, T, d_model)``, ``lengths`` the real
+    frames of each sequence (``(n,)``) or None when none is padded.
     """
 
     def __init__(self, d_model, *, kind="sinusoidal", max_len=1):
@@ -49,22 +57,64 @@ class PositionalEncoding(nn.Module):
         pe[:, 1::2] = torch.cos(angle[:, : self.d_model // 2])
         return pe.to(dtype)
 
-    def forward(self, x):
+    def _learned(self, T, lengths):
+        table = self.table
+        if table.shape[0] >= T:
+            return table[:T]
+        if lengths is None:
+            return _stretch(table, T)
+        rows = []
+        for n in lengths.tolist():
+            clip = table[:n] if n <= table.shape[0] else _stretch(table, n)
+            rows.append(F.pad(clip, (0, 0, 0, T - clip.shape[0])))
+        return torch.stack(rows)
+
+    def forward(self, x, lengths=None):
         T = x.shape[1]
         if self.kind == "sinusoidal":
             return x + self._sinusoidal(T, x.device, x.dtype)
-        table = self.table
-        if table.shape[0] < T:
-            table = F.interpolate(table.T[None], size=T, mode="linear", align_corners=True)[0].T
-        return x + table[:T]
+        return x + self._learned(T, lengths)
+
+
+def _stretch(table, n_rows):
+    """``table`` ``(rows, d)`` linearly interpolated to ``(n_rows, d)``."""
+    return F.interpolate(table.T[None], size=n_rows, mode="linear", align_corners=True)[0].T
+
+
+def _n_tokens(n_frames, patch_size):
+    """Tokens made from ``n_frames`` frames (an int or a tensor of lengths): the ceiling."""
+    return -(-n_frames // patch_size)
+
+
+def _stack_patches(x, patch_size):
+    """``(n, T, F)`` -> ``(n, ceil(T / p), p * F)``: zero-pad ``T`` to a multiple of ``p``,
+    then concatenate the features of each ``p`` consecutive frames."""
+    n, T, n_features = x.shape
+    x = F.pad(x, (0, 0, 0, _n_tokens(T, patch_size) * patch_size - T))
+    return x.reshape(n, -1, patch_size * n_features)
 
 
 class TransformerNet(nn.Module):
-    """Optional projection, positional encoding, TransformerEncoder, attention pooling, linear.
+    """Patches or projection, positional encoding, TransformerEncoder, attention pooling, linear.
 
     Notes
     -----
-    Shapes: input ``(n, T, F)`` -> logits ``(n, n_classes)``.
+    Shapes: input ``(n, T, F)`` -> tokens ``(n, ceil(T / patch_size), d)`` -> logits
+    ``(n, n_classes)``; ``max_len`` counts tokens.
+
+    Padding (trailing all-zero frames, see :mod:`~sklearn_mgc.networks._masking`) is ignored:
+    a clip of ``L`` real frames makes ``ceil(L / patch_size)`` real tokens, the encoder gets
+    the others as ``src_key_padding_mask`` and the attention pooling gives them no weight.
+    A batch without padding takes the plain, unmasked path.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = TransformerNet(4, 2, n_heads=2, n_layers=1, patch_size=3).eval()
+    >>> x = torch.randn(1, 10, 4)
+    >>> padded = torch.cat([x, torch.zeros(1, 11, 4)], dim=1)
+    >>> torch.allclose(net(x), net(padded), atol=1e-5)
+    True
     """
 
     def __init__(
@@ -79,11 +129,16 @@ class TransformerNet(nn.Module):
         dropout=0.1,
         attention_dropout=0.0,
         positional_encoding="sinusoidal",
+        patch_size=1,
         max_len=1,
     ):
         super().__init__()
         d = n_features if d_model is None else d_model
-        self.proj = nn.Identity() if d_model is None else nn.Linear(n_features, d_model)
+        self.patch_size = patch_size
+        if patch_size == 1 and d_model is None:
+            self.proj = nn.Identity()
+        else:  # each token: a Linear projection of the p * F stacked features of p frames
+            self.proj = nn.Linear(patch_size * n_features, d)
         self.pos = PositionalEncoding(d, kind=positional_encoding, max_len=max_len)
         self.dropout = nn.Dropout(dropout)
         layer = nn.TransformerEncoderLayer(
@@ -97,14 +152,24 @@ class TransformerNet(nn.Module):
         self.out = nn.Linear(d, n_classes)
 
     def forward(self, x):
-        h = self.dropout(self.pos(self.proj(x)))
-        return self.out(self.pool(self.encoder(h)))
+        lengths = padded_lengths(x)
+        p = self.patch_size
+        h = self.proj(x if p == 1 else _stack_patches(x, p))
+        mask = None
+        if lengths is not None:
+            lengths = _n_tokens(lengths, p)
+            if bool((lengths < h.shape[1]).any()):
+                mask = frame_mask(h, lengths)
+        h = self.dropout(self.pos(h, None if mask is None else lengths))
+        h = self.encoder(h, src_key_padding_mask=None if mask is None else ~mask)
+        return self.out(self.pool(h, mask))
 
 
 class TransformerClassifier(BaseNetClassifier):
     """Transformer encoder over time with attention pooling (the reference study's Transformer).
 
-    ``(n, T, F)`` -> [Linear F -> d_model if ``d_model`` is set] -> + positional encoding ->
+    ``(n, T, F)`` -> [tokens of ``patch_size`` stacked frames, Linear ``patch_size * F`` ->
+    ``d_model`` if ``patch_size > 1`` or ``d_model`` is set] -> + positional encoding ->
     ``n_layers`` TransformerEncoder layers (``n_heads`` heads, feed-forward
     ``dim_feedforward``) -> attention pooling -> Linear -> ``n_classes``.
 
@@ -134,8 +199,16 @@ class TransformerClassifier(BaseNetClassifier):
         frames at 10 ms, about 2 GB per clip of a batch on the CPU, against 60 MB with 0).
 
     positional_encoding : {"sinusoidal", "learned"}, default="sinusoidal"
-        ``"learned"`` trains one vector per frame up to the number of frames seen in
+        ``"learned"`` trains one vector per token up to the number of tokens seen in
         ``fit``; longer sequences at predict time use the table interpolated to their length.
+
+    patch_size : int, default=1
+        Frames merged into one token before the encoder: the sequence is zero-padded to a
+        multiple of ``patch_size`` and each token is a Linear projection of its
+        ``patch_size * F`` stacked features to the model size (``F`` when ``d_model`` is
+        None). Self-attention costs the square of the number of tokens, so ``patch_size=4``
+        trains about 10 times faster on 30 s of frames at 10 ms hops (40 ms per token).
+        1 is the reference study's architecture.
 
     {training_params}
 
@@ -170,6 +243,7 @@ class TransformerClassifier(BaseNetClassifier):
         "dropout": (0.1, fraction()),
         "attention_dropout": (0.0, fraction()),
         "positional_encoding": ("sinusoidal", [StrOptions({"sinusoidal", "learned"})]),
+        "patch_size": (1, positive_int()),
     }
 
     _test_params = {"d_model": 8, "n_heads": 2, "n_layers": 1, "dropout": 0.0}
@@ -200,5 +274,6 @@ class TransformerClassifier(BaseNetClassifier):
             dropout=self.dropout,
             attention_dropout=self.attention_dropout,
             positional_encoding=self.positional_encoding,
-            max_len=n_frames,
+            patch_size=self.patch_size,
+            max_len=_n_tokens(n_frames, self.patch_size),
         )
