@@ -18,11 +18,11 @@ Prints, on this machine:
    spectrum's sequences do not fit in memory, so the study runs only the random forest and the
    MLP on its mean), and the random forest on every representation.
 
-``--options`` measures with the options meant for CPUs: ``TransformerClassifier(patch_size=4)``
-and the fast CNN2D, where this version of the toolkit has them (each is reported as used or
-absent). ``--cell-jobs N`` divides the networks' part of the projection by the measured speed-up
-of training N grid cells at once (pass the ratio measured by ``bench_study_jobs.py`` with
-``--cell-speedup``). Results can be saved as JSON (``--out``) to compare two runs.
+``--options`` measures with the options meant for CPUs, where this version of the toolkit has
+them (each is reported as used or absent): ``TransformerClassifier(patch_size=4)`` and
+``CNN2DClassifier(downsampling="stride")``. ``--cell-speedup R`` divides the networks' part of
+the projection by the speed-up of training grid cells in parallel (as measured by
+``bench_study_jobs.py``). Results can be saved as JSON (``--out``) to compare two runs.
 """
 
 import argparse
@@ -52,8 +52,8 @@ def _cpu_options(name):
     options = {}
     if name == "transformer" and "patch_size" in params:
         options["patch_size"] = 4
-    if name == "cnn2d" and "fast" in params:
-        options["fast"] = True
+    if name == "cnn2d" and "downsampling" in params:
+        options["downsampling"] = "stride"
     return options
 
 

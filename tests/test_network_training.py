@@ -205,11 +205,6 @@ def test_standardize_uses_real_frames_and_keeps_padding_at_zero():
     np.testing.assert_allclose(real.std(dim=0, unbiased=False), 1.0, atol=1e-4)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs the padding masks inside every nn.Module (issue 9 item 2, branch p2-modules); "
-    "remove this mark when they are merged",
-)
 @pytest.mark.parametrize("Est", SEQUENCE)
 def test_padding_never_changes_probabilities(Est):
     X, y = toy(T=10)
