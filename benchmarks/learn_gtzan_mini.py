@@ -12,8 +12,9 @@ for every cell) of:
 - the random forest of the study on the temporal means (the baseline);
 - each sequence network with the study's settings (``sklearn_mgc.study.make_classifier``):
   ``seed`` trains on whole sequences (the reference study's training), ``modern`` adds the
-  training options of :data:`MODERN` (crops averaged over windows at prediction, time and
-  frequency masks, mixup and a cosine schedule).
+  study's modern recipe (``sklearn_mgc.study.MODERN_RECIPE`` through ``recipe_params``: 3 s
+  crops averaged over windows at prediction, time and frequency masks, mixup and a cosine
+  schedule), exactly as ``sklearn-mgc study --recipe modern`` trains them.
 
 Prints one row per cell: mean and standard deviation of the accuracy over the folds, and the
 mean fit time in seconds. Every option chooses a part, so the full table can be computed in
@@ -29,19 +30,10 @@ import numpy as np
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from sklearn_mgc.datasets import load_gtzan
-from sklearn_mgc.study import make_classifier, make_representation
+from sklearn_mgc import TemporalMean
+from sklearn_mgc.study import make_classifier, make_representation, recipe_params
 
-#: the modern recipe: 3 s crops (hop 1.5 s windows at prediction), 2 time masks of up to
-#: 0.4 s, 2 frequency masks of up to 8 bands, mixup alpha 0.3, cosine learning-rate schedule
-MODERN = {
-    "crop_frames": 300,
-    "crop_hop": 150,
-    "time_mask": (2, 40),
-    "freq_mask": (2, 8),
-    "mixup": 0.3,
-    "lr_schedule": "cosine",
-}
-RECIPES = {"seed": {}, "modern": MODERN}
+RECIPES = ("seed", "modern")
 NETWORKS = ("gru", "lstm", "cnn1d", "cnn2d", "transformer")
 
 
@@ -50,7 +42,7 @@ def parse_args():
     parser.add_argument("--data", default=str(Path("..") / "shared" / "data" / "gtzan-mini"))
     parser.add_argument("--representations", nargs="+", default=["mfcc", "mel"])
     parser.add_argument("--networks", nargs="*", default=list(NETWORKS), choices=NETWORKS)
-    parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
+    parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=RECIPES)
     parser.add_argument("--no-rf", action="store_true", help="skip the random forest")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--folds", type=int, default=5)
@@ -87,8 +79,8 @@ def evaluate(make, X, y, splits):
     return scores, seconds
 
 
-def cells(args):
-    """``(model, recipe, uses_means, make)`` of every cell asked for."""
+def cells(args, X):
+    """``(model, recipe, uses_means, make)`` of every cell asked for, on sequences ``X``."""
     if not args.no_rf:
         yield "rf", "-", True, lambda: make_classifier("rf", random_state=0)
     for model in args.networks:
@@ -101,7 +93,9 @@ def cells(args):
                     patience=args.patience,
                     random_state=0,
                     device=args.device,
-                    params=RECIPES[recipe],
+                    params=recipe_params(
+                        recipe, model, n_frames=X.shape[1], n_features=X.shape[2], duration=30.0
+                    ),
                 )
 
             yield model, recipe, False, make
@@ -121,8 +115,8 @@ def main():
     rows, folds = [], []
     for rep in args.representations:
         X = extract(rep, data.filenames, args)
-        means = X.mean(axis=1)
-        for model, recipe, uses_means, make in cells(args):
+        means = TemporalMean().fit_transform(X)  # over real frames, as the study
+        for model, recipe, uses_means, make in cells(args, X):
             scores, seconds = evaluate(make, means if uses_means else X, y, splits)
             row = (rep, model, recipe, np.mean(scores), np.std(scores), np.mean(seconds))
             rows.append(row)
