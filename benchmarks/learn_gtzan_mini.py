@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from sklearn_mgc.datasets import load_gtzan
 from sklearn_mgc import TemporalMean
+from sklearn_mgc.datasets import load_gtzan
 from sklearn_mgc.study import make_classifier, make_representation, recipe_params
 
 RECIPES = ("seed", "modern")
