@@ -69,31 +69,7 @@ def _write_tree(root, *, compressed):
     return sorted(good)
 
 
-def _decodes(suffix):
-    """Whether load_audio decodes files of this suffix (PyAV decoding, issue 10.4)."""
-    import tempfile
-    from pathlib import Path
-
-    folder = Path(tempfile.mkdtemp())
-    try:
-        if suffix == ".m4a":
-            _encode_av(folder / "x.m4a", _wave(0.5, 48000), 48000, "aac", "mp4", "fltp")
-        else:
-            _encode_av(folder / "x.opus", _wave(0.5, 48000), 48000, "libopus", "ogg", "s16")
-        load_audio(folder / f"x{suffix}", sr=SR)
-        return True
-    except Exception:  # any failure means: not decodable here
-        return False
-
-
-COMPRESSED = pytest.param(
-    True,
-    marks=pytest.mark.skipif(
-        not (_decodes(".m4a") and _decodes(".opus")),
-        reason="load_audio does not decode m4a/opus yet (PyAV decoding: issue 10.4)",
-    ),
-    id="with-m4a-opus",
-)
+COMPRESSED = pytest.param(True, id="with-m4a-opus")
 
 
 @pytest.fixture(scope="module")
