@@ -254,8 +254,7 @@ def _state_arrays(tensors):
 def _pack_net(est):
     module = est.net_.module_
     state = _state_arrays(module.state_dict())
-    n_frames = next((v[1].shape[0] for k, v in state.items() if k.endswith("pos.table")), None)
-    n_features = int(est.n_features_in_)
+    n_features, n_frames = est.module_shape_
     packed = {_PACKED: "net", "n_features": n_features, "n_frames": n_frames, "state": state}
     _build_net(est, packed, "cpu")  # refuse now, not on load, what cannot be rebuilt
     return packed

@@ -77,8 +77,8 @@ class BaseNetClassifier(InputMixin, ClassifierMixin, BaseEstimator):
     whose signature lists those parameters and the training parameters below, keyword-only,
     and which only stores them (see ``sklearn_mgc.networks._params.declare_params``). A
     subclass's declaration extends its parent's. ``fit`` validates every parameter first.
-    Placeholders such as ``{training_params}`` in a subclass's docstring are filled with the
-    shared text.
+    A subclass's docstring may name a shared fragment of ``networks._docs.DOC_FRAGMENTS`` in
+    braces (such as the training parameters' text); it is filled in when the class is made.
 
     Parameters
     ----------
@@ -338,6 +338,7 @@ class BaseNetClassifier(InputMixin, ClassifierMixin, BaseEstimator):
         from ._net import MGCNet
 
         n_classes = len(self.classes_)
+        self.module_shape_ = tuple(shape)
         module = self._build_module(*shape, n_classes)
         kwargs = {}
         if self.class_weight is not None:

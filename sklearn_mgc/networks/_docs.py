@@ -123,7 +123,12 @@ classes_ : ndarray of shape (n_classes,)
 
     history_ : skorch.History
         The per-epoch learning history (``train_loss``, ``train_acc``, ``valid_loss``,
-        ``valid_acc``, ``dur``), e.g. ``history_[:, "valid_loss"]``, for learning curves."""
+        ``valid_acc``, ``dur``), e.g. ``history_[:, "valid_loss"]``, for learning curves.
+
+    module_shape_ : tuple of (int, int or None)
+        ``(n_features, n_frames)`` the torch module was built for (``n_frames`` is the crop
+        length with ``crop_frames``, None for vector input), so that saved weights can be
+        loaded into a module rebuilt by ``_build_module``."""
 
 _RECURRENT_SECTIONS = (
     """\
