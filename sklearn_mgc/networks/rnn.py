@@ -8,6 +8,7 @@ from torch import nn
 
 from ._attention import AttentionPooling
 from ._base import BaseNetClassifier
+from ._gru_scan import bidirectional_gru
 from ._masking import frame_mask, padded_lengths
 from ._params import fraction, positive_int
 
@@ -41,7 +42,9 @@ class RecurrentAttentionNet(nn.Module):
     Padding (trailing all-zero frames, see :mod:`~sklearn_mgc.networks._masking`) is ignored:
     the recurrent layers run on packed sequences, so each direction stops at (or starts
     from) a clip's last real frame, and the attention pooling gives padded frames no weight.
-    A batch without padding takes the plain path.
+    A batch without padding takes the plain path. On a CPU the GRU runs through
+    :func:`~sklearn_mgc.networks._gru_scan.bidirectional_gru` (the same function and
+    parameters, with a faster gradient); on a GPU through cuDNN.
 
     Examples
     --------
@@ -71,6 +74,10 @@ class RecurrentAttentionNet(nn.Module):
 
     def forward(self, x):
         lengths = padded_lengths(x)
+        if isinstance(self.rnn, nn.GRU) and x.device.type == "cpu":
+            h = bidirectional_gru(x, self.rnn, lengths)  # same function, faster on a CPU
+            mask = None if lengths is None else frame_mask(x, lengths)
+            return self.out(self.dropout(self.pool(h, mask)))
         if lengths is None:
             h, _ = self.rnn(x)
             return self.out(self.dropout(self.pool(h)))
