@@ -299,6 +299,38 @@ def test_parallel_study_writes_the_same_results(tmp_path):
     tables = []
     for n_jobs in (1, 2):
         out = tmp_path / f"jobs{n_jobs}"
-        run_study(features=["mfcc"], models=["rf", "gru"], out_dir=out, n_jobs=n_jobs, **TINY)
+        run_study(
+            features=["mfcc", "mel"], models=["rf", "gru"], out_dir=out, n_jobs=n_jobs, **TINY
+        )
         tables.append([tuple(r[k] for k in keys) for r in _read_csv(out / "results.csv")])
     assert tables[0] == tables[1]
+    assert [(r[0], r[1]) for r in tables[0]] == [
+        ("mfcc", "rf"),
+        ("mfcc", "gru"),
+        ("mel", "rf"),
+        ("mel", "gru"),
+    ]
+
+
+def test_grid_of_two_representations_equals_each_alone(extraction, tmp_path):
+    """One pool for the cells of several representations: the same trials, in order."""
+    from sklearn_mgc.study.trials import evaluate_cells, evaluate_grid
+
+    config = _config(tmp_path, n_jobs=2, max_epochs=2, model_params=TINY["model_params"])
+    grid = evaluate_grid(config, [(extraction, ("gru",)), (extraction, ("rf", "gru"))])
+    alone = [evaluate_cells(config, extraction, ("gru",)), evaluate_cells(config, extraction)]
+    assert [[t.row["model"] for t in trials] for trials in grid] == [["gru"], ["rf", "gru"]]
+    for got, expected in zip(sum(grid, []), sum(alone, [])):
+        np.testing.assert_array_equal(got.y_pred, expected.y_pred)
+        assert got.row["accuracy"] == expected.row["accuracy"]
+
+
+def test_representations_wait_for_one_pool_only_in_parallel_on_the_cpu(extraction, tmp_path):
+    from sklearn_mgc.study import runner
+
+    parallel = _config(tmp_path, n_jobs=2)
+    assert runner._may_hold(parallel, [extraction])
+    assert not runner._may_hold(_config(tmp_path, n_jobs=1), [extraction])
+    assert not runner._may_hold(_config(tmp_path, n_jobs=2, device="cuda"), [extraction])
+    huge = Bunch(sequences=np.lib.stride_tricks.as_strided(np.zeros(1), (2**50,), (0,)))
+    assert not runner._may_hold(parallel, [extraction, huge])

@@ -13,8 +13,9 @@ from .. import _registry
 from .._io import get_logger
 from ..persistence import save_model
 from .data import default_max_epochs, load_study_data
-from .extraction import extract
+from .extraction import available_memory, extract
 from .factories import RECIPES, recipe_params
+from .parallel import plan_workers
 from .provenance import provenance, write_provenance
 from .report import (
     draw_learning_curves,
@@ -25,7 +26,7 @@ from .report import (
     write_csv,
     write_report,
 )
-from .trials import best_trial, evaluate_cells, refit
+from .trials import best_trial, evaluate_grid, refit
 
 __all__ = ["StudyConfig", "plan_pairs", "run_study"]
 
@@ -265,13 +266,33 @@ def run_study(
     started = time.perf_counter()
     config.out_dir.mkdir(parents=True, exist_ok=True)
     ds = _load_data(config)
-    run = _Run(config)
+    run, pending = _Run(config), []
     for name, models in config.plan():
         ex = extract(config, ds, name, models)
         run.skipped += [(name, reason) for reason in ex.skipped]
-        if ex.models:
-            run.add(ex, evaluate_cells(config, ex))
+        pending += [ex] if ex.models else []
+        if pending and not _may_hold(config, pending):
+            pending = run.evaluate(pending)
+    run.evaluate(pending)
     return _conclude(config, ds, run, started)
+
+
+#: Extracted representations wait for their cells to train together while their inputs take
+#: at most this fraction of the available memory (and cells train in parallel processes).
+HOLD_FRACTION = 0.25
+
+
+def _may_hold(config, pending):
+    """Whether to extract the next representation before training ``pending``'s cells.
+
+    Training the cells of several representations in one pool keeps the processes busy to
+    the end; it is worth holding their inputs in memory only when there are processes.
+    """
+    if str(config.device) != "cpu" or plan_workers(config.n_jobs, 2, None)[0] < 2:
+        return False
+    held = sum(ex.sequences.nbytes for ex in pending if ex.sequences is not None)
+    available = available_memory()
+    return available is not None and held <= HOLD_FRACTION * available
 
 
 @dataclass
@@ -288,6 +309,14 @@ class _Run:
     recipe: dict = field(default_factory=dict)
     best: object = None
     best_extraction: object = None
+
+    def evaluate(self, extractions):
+        """Train the cells of ``extractions`` (in one pool) and add them; return ``[]``."""
+        if extractions:
+            cells = evaluate_grid(self.config, [(ex, ex.models) for ex in extractions])
+            for ex, trials in zip(extractions, cells):
+                self.add(ex, trials)
+        return []
 
     def add(self, ex, trials):
         config = self.config

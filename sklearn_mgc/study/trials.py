@@ -4,6 +4,7 @@
 study's split, or on each fold of a stratified K-fold cross-validation, with the independent
 (model, fold) tasks in parallel processes (:mod:`~.parallel`); it returns one :class:`Trial`
 per model (its ``results.csv`` rows, the fitted parts and the test predictions).
+:func:`evaluate_grid` does the same for several representations in one pool of processes.
 :func:`refit` trains a cell again on every clip (the model the study saves under
 cross-validation) and :func:`best_trial` picks the study's best.
 """
@@ -22,7 +23,16 @@ from .parallel import plan_workers, run_tasks
 from .report import sorted_rows
 from .stats import macro_f1_interval, summarise_folds, wilson_interval
 
-__all__ = ["Trial", "Task", "evaluate", "evaluate_cells", "refit", "train_cell", "best_trial"]
+__all__ = [
+    "Trial",
+    "Task",
+    "evaluate",
+    "evaluate_cells",
+    "evaluate_grid",
+    "refit",
+    "train_cell",
+    "best_trial",
+]
 
 _logger = get_logger("sklearn_mgc.study")
 
@@ -110,9 +120,34 @@ def evaluate_cells(config, extraction, models=None):
     trials : list of Trial
         In the order of ``models``; a failure is recorded in the row, never raised.
     """
-    ex, models = extraction, tuple(extraction.models if models is None else models)
-    folds = _folds(config, ex)
-    tasks = [_task(config, ex, m, i, tr, te) for m in models for i, (tr, te) in enumerate(folds)]
+    models = extraction.models if models is None else models
+    return evaluate_grid(config, [(extraction, tuple(models))])[0]
+
+
+def evaluate_grid(config, cells):
+    """:func:`evaluate_cells` for several representations, all their tasks in one pool.
+
+    Training the cells of several representations together lets the processes stay busy
+    until the whole batch is done, instead of waiting at the end of each representation for
+    its slowest model.
+
+    Parameters
+    ----------
+    config : StudyConfig
+    cells : list of (Extraction, tuple of str)
+        Each representation with the models to train on it.
+
+    Returns
+    -------
+    trials : list of list of Trial
+        For each entry of ``cells``, its trials in the order of its models.
+    """
+    plan = [(k, ex, m, _folds(config, ex)) for k, (ex, models) in enumerate(cells) for m in models]
+    tasks = [
+        _task(config, ex, m, i, tr, te)
+        for _, ex, m, folds in plan
+        for i, (tr, te) in enumerate(folds)
+    ]
     cpu = str(config.device) == "cpu"
     n_workers, threads = plan_workers(
         config.n_jobs if cpu else 1, len(tasks), config.torch_threads if cpu else None
@@ -121,12 +156,17 @@ def evaluate_cells(config, extraction, models=None):
         for t in tasks:
             t.settings["n_jobs"] = max(1, (threads or 1))
     where = f" in {n_workers} processes" if n_workers > 1 else ""
-    config.info(f"training {', '.join(models)} on {ex.name}: {len(tasks)} fits{where} ...")
-    results = run_tasks(
-        train_cell, tasks, n_workers=n_workers, threads=threads, order=_longest_first(tasks)
+    names = ", ".join(ex.name for ex, _ in cells)
+    config.info(f"training {len(plan)} models on {names}: {len(tasks)} fits{where} ...")
+    results = iter(
+        run_tasks(
+            train_cell, tasks, n_workers=n_workers, threads=threads, order=_largest_first(tasks)
+        )
     )
-    n = len(folds)
-    return [_trial(config, ex, folds, results[k * n : (k + 1) * n]) for k in range(len(models))]
+    trials = [[] for _ in cells]
+    for k, ex, _model, folds in plan:
+        trials[k].append(_trial(config, ex, folds, [next(results) for _ in folds]))
+    return trials
 
 
 def _folds(config, ex):
@@ -168,15 +208,17 @@ def _task(config, ex, model, fold, train, test):
     return Task(model, ex.inputs(model), ex.target, train, test, row, settings, keep=fold == 0)
 
 
-def _longest_first(tasks):
-    """Start order: sequence networks first (the later in the registry, the heavier), then
-    the vector models, so that the last tasks to start are short and the processes end
-    together."""
+def _largest_first(tasks):
+    """Start order, so that the processes end together: sequence networks first, on the
+    largest inputs (values per training set) first, the heavier networks (later in the
+    registry) first among equals; then the vector models."""
     rank = {m: i for i, m in enumerate(_registry.model_names())}
 
     def key(i):
-        spec = _registry.model(tasks[i].model)
-        return (spec.kind != "sequence", -rank[spec.name], i)
+        task = tasks[i]
+        spec = _registry.model(task.model)
+        size = len(task.train) * int(np.prod(task.X.shape[1:]))
+        return (spec.kind != "sequence", -size, -rank[spec.name], i)
 
     return sorted(range(len(tasks)), key=key)
 
