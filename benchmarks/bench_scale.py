@@ -20,9 +20,11 @@ Prints, on this machine:
 
 ``--options`` measures with the options meant for CPUs, where this version of the toolkit has
 them (each is reported as used or absent): ``TransformerClassifier(patch_size=4)`` and
-``CNN2DClassifier(downsampling="stride")``. ``--cell-speedup R`` divides the networks' part of
-the projection by the speed-up of training grid cells in parallel (as measured by
-``bench_study_jobs.py``). Results can be saved as JSON (``--out``) to compare two runs.
+``CNN2DClassifier(downsampling="stride")``. The projection is given with the cells one after
+another and on ``--workers`` processes (``sklearn-mgc study --n-jobs``; default 2): the cells
+are placed longest first on the least loaded process, and each epoch is slowed down by the
+factor measured by training the GRU on log-mel in that many processes at once. Results can be
+saved as JSON (``--out``) to compare two runs.
 """
 
 import argparse
@@ -101,7 +103,7 @@ def extraction_seconds(name, files, *, n_jobs, pretrained):
     feat = make_representation(
         name, output="mean", duration=30.0, n_jobs=n_jobs, pretrained=pretrained
     )
-    feat.fit(files[:1]).transform(files[:1])  # warm-up: imports, JIT compilation, workers
+    feat.fit(files[:2]).transform(files[:2])  # warm-up: imports, JIT compilation, the workers
     t0 = time.perf_counter()
     feat.transform(files)
     return (time.perf_counter() - t0) / len(files)
@@ -116,18 +118,41 @@ def rf_seconds(n_features, seed=0):
     return time.perf_counter() - t0
 
 
-def project(epochs, extraction, rf, *, n_epochs, extraction_jobs, cell_speedup):
-    """Projected seconds of the full study, by part."""
+def _epoch_in_worker(args):
+    torch.set_num_threads(1)
+    return epoch_seconds(*args[:2], **args[2])
+
+
+def concurrent_slowdown(name, n_features, *, n_clips, options, workers, alone):
+    """How much slower one epoch is when ``workers`` processes train at once (1 thread each)
+    than alone: they share the memory bandwidth and the caches, not only the cores."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    job = (name, n_features, dict(n_clips=n_clips, options=options, repeats=1))
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        together = list(pool.map(_epoch_in_worker, [job] * workers))
+    return float(np.median([sum(t) for t in together])) / sum(alone)
+
+
+def makespan(seconds, workers):
+    """Wall time of independent tasks of ``seconds`` on ``workers`` processes, the longest
+    started first (as the study orders them)."""
+    loads = [0.0] * workers
+    for s in sorted(seconds, reverse=True):
+        loads[loads.index(min(loads))] += s
+    return max(loads)
+
+
+def project(epochs, extraction, rf, *, n_epochs, extraction_jobs, workers=1, slowdown=1.0):
+    """Projected seconds of the full study, by part (cells on ``workers`` processes, each
+    slowed down by ``slowdown`` when there are several)."""
     extract = sum(N_CLIPS * extraction[r][extraction_jobs] for r in extraction)
-    networks = sum(n_epochs * (train + valid) for (_rep, _model), (train, valid) in epochs.items())
-    forests = sum(rf.values())
-    total = extract + networks / cell_speedup + forests
-    return {
-        "extraction": extract,
-        "networks": networks / cell_speedup,
-        "rf": forests,
-        "total": total,
-    }
+    cells = [n_epochs * (train + valid) for train, valid in epochs.values()]
+    cells += list(rf.values())
+    train = makespan(cells, workers) * (slowdown if workers > 1 else 1.0)
+    return {"extraction": extract, "cells": train, "total": extract + train}
 
 
 def _print_epochs(epochs, options):
@@ -159,7 +184,9 @@ def main():
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     parser.add_argument("--extract-clips", type=int, default=12)
     parser.add_argument("--pretrained", action="store_true", help="time the encoders too")
-    parser.add_argument("--cell-speedup", type=float, default=1.0)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="processes training cells (study --n-jobs)"
+    )
     parser.add_argument("--out", default=None, help="save the figures as JSON")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -186,23 +213,42 @@ def main():
 
     sizes = {**SEQUENCE_FEATURES, "spectrum": 2049, "wav2vec2": 768, "encodecmae": 768}
     rf = {r: rf_seconds(sizes[r]) for r in names}
-    proj = project(
-        epochs,
-        extraction,
-        rf,
-        n_epochs=args.epochs,
-        extraction_jobs=2,
-        cell_speedup=args.cell_speedup,
-    )
-    print(f"\nProjected full study ({N_CLIPS} clips, {args.epochs} epochs, 2 cores):")
-    for part, seconds in proj.items():
-        print(f"  {part:<11}{seconds / 3600:>7.2f} h")
+    slowdown = 1.0
+    if args.workers > 1:
+        probe = ("gru", "mel") if ("mel", "gru") in epochs else (args.models[0], "mel")
+        slowdown = concurrent_slowdown(
+            probe[0],
+            SEQUENCE_FEATURES["mel"],
+            n_clips=args.clips,
+            options=options[probe[0]],
+            workers=args.workers,
+            alone=epochs[(probe[1], probe[0])],
+        )
+        print(f"\n{args.workers} processes at once: each epoch {slowdown:.2f}x slower ({probe})")
+    projections = {}
+    for workers in sorted({1, args.workers}):
+        proj = projections[workers] = project(
+            epochs,
+            extraction,
+            rf,
+            n_epochs=args.epochs,
+            extraction_jobs=2,
+            workers=workers,
+            slowdown=slowdown,
+        )
+        print(
+            f"\nProjected full study ({N_CLIPS} clips, {args.epochs} epochs, cells on "
+            f"{workers} process{'es' if workers > 1 else ''}):"
+        )
+        for part, seconds in proj.items():
+            print(f"  {part:<11}{seconds / 3600:>7.2f} h")
     if args.out:
         record = {
             "epochs": {f"{r}/{m}": v for (r, m), v in epochs.items()},
             "extraction": extraction,
             "rf": rf,
-            "projection_s": proj,
+            "projection_s": projections,
+            "slowdown": slowdown,
             "options": options,
             "threads": args.threads,
             "load": os.getloadavg()[0],
