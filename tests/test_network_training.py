@@ -102,6 +102,45 @@ def test_crops_differ_per_epoch_and_have_crop_length():
         assert x[:, :, 1].min() >= 1 and x[:, :, 1].max() <= 20
 
 
+def test_several_crops_per_clip_each_epoch():
+    X, y = toy(n=9, T=20, positive=True)
+    X[:, :, 0] = np.arange(1, 10)[:, None]  # feature 0 names the clip, feature 1 the frame
+    X[:, :, 1] = np.arange(1, 21)[None, :]
+    clf = tiny(
+        GRUClassifier,
+        crop_frames=6,
+        crops_per_clip=3,
+        max_epochs=2,
+        standardize=False,
+        validation_fraction=None,
+        batch_size=27,
+        random_state=0,
+        callbacks=[("recorder", Recorder())],
+    ).fit(X, y)
+    train = [x for training, x in recorder_of(clf).batches if training]
+    assert len(train) == 2 and all(x.shape == (27, 6, 4) for x in train)
+    for x in train:  # every clip three times, each a run of 6 consecutive frames
+        assert sorted(x[:, 0, 0].tolist()) == sorted(list(range(1, 10)) * 3)
+        np.testing.assert_array_equal(np.diff(x[:, :, 1], axis=1), 1.0)
+        starts = {}
+        for crop in x:
+            starts.setdefault(crop[0, 0], set()).add(crop[0, 1])
+        assert max(len(s) for s in starts.values()) > 1  # the crops of a clip differ
+
+
+def test_one_crop_per_clip_draws_as_before():
+    from sklearn_mgc.networks._crops import CropDataset
+
+    X = torch.ones(5, 12, 2)
+    X[2, 7:] = 0.0
+    crops = CropDataset(X, torch.zeros(5), 4, seed=3)
+    crops.set_epoch(2)
+    room = np.array([8, 8, 3, 8, 8])
+    np.testing.assert_array_equal(crops.starts, np.random.default_rng([3, 2]).integers(0, room + 1))
+    three = CropDataset(X, torch.zeros(5), 4, seed=3, crops_per_clip=3)
+    assert len(three) == 15 and (three.starts[5:] <= np.tile(room, 2)).all()
+
+
 def test_crops_of_one_clip_never_on_both_sides_of_the_split():
     X, y = toy(n=24, T=15, positive=True)
     X[:, :, 0] = np.arange(1, 25)[:, None]  # feature 0 names the clip
@@ -164,6 +203,10 @@ def test_crop_parameter_rules():
         tiny(MLPClassifier, time_mask=(1, 2)).fit(X.mean(axis=1), y)
     with pytest.raises(ValueError, match="crop_hop=2 needs crop_frames"):
         tiny(GRUClassifier, crop_hop=2).fit(X, y)
+    with pytest.raises(ValueError, match="crops_per_clip=3 needs crop_frames"):
+        tiny(GRUClassifier, crops_per_clip=3).fit(X, y)
+    with pytest.raises(ValueError, match="crops_per_clip"):
+        tiny(GRUClassifier, crops_per_clip=0).fit(X, y)
     with pytest.raises(ValueError, match="must not exceed crop_frames=3"):
         tiny(GRUClassifier, crop_frames=3, crop_hop=4).fit(X, y)
     with pytest.raises(ValueError, match="time_mask"):

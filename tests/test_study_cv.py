@@ -191,15 +191,26 @@ def test_summary_of_a_failed_fold_is_failed():
 def test_recipe_params_convert_seconds_to_frames():
     real = recipe_params("modern", "gru", n_frames=3001, n_features=80, duration=30.0)
     assert real["crop_frames"] == 300  # 3 s at 100 frames per second
-    assert real["crop_hop"] == 150 and real["time_mask"] == (2, 30) and real["freq_mask"] == (2, 8)
+    assert real["crops_per_clip"] == 5  # together, half of the clip per epoch
+    assert real["crop_hop"] == 150 and real["time_mask"] == (0, 0) and real["freq_mask"] == (0, 0)
     assert real["mixup"] == MODERN_RECIPE["mixup"]
     assert real["lr_schedule"] == MODERN_RECIPE["lr_schedule"]
     short = recipe_params("modern", "cnn2d", n_frames=151, n_features=60, duration=1.5)
     assert short["crop_frames"] == 76  # at most half of a 1.5 s clip
+    assert short["crops_per_clip"] == 1
     assert recipe_params("seed", "gru", n_frames=151, n_features=80, duration=1.5) == {}
     assert recipe_params("modern", "rf", n_frames=1, n_features=80, duration=1.5) == {}
     with pytest.raises(ValueError, match="recipe"):
         recipe_params("fancy", "gru", n_frames=10, n_features=2, duration=1.0)
+
+
+def test_recipe_masks_follow_the_recipe(monkeypatch):
+    from sklearn_mgc.study import factories
+
+    monkeypatch.setitem(factories.MODERN_RECIPE, "time_masks", 2)
+    monkeypatch.setitem(factories.MODERN_RECIPE, "freq_masks", 1)
+    real = recipe_params("modern", "gru", n_frames=3001, n_features=80, duration=30.0)
+    assert real["time_mask"] == (2, 30) and real["freq_mask"] == (1, 8)
 
 
 def test_modern_recipe_reaches_the_networks_and_overrides_win(extraction, tmp_path):

@@ -168,5 +168,5 @@ def _add_evaluation(p):
         choices=RECIPES,
         default="seed",
         help="training of the sequence networks: seed (the reference study's) or modern "
-        "(crops, masking, mixup and a cosine schedule; see MODERN_RECIPE)",
+        "(crops, mixup and a cosine schedule; see MODERN_RECIPE)",
     )

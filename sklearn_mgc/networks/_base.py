@@ -193,8 +193,9 @@ class BaseNetClassifier(InputMixin, ClassifierMixin, BaseEstimator):
                     f"{name} takes vectors, which have no frames: {', '.join(used)} only "
                     "apply to sequence networks (freq_mask and mixup do apply)."
                 )
-        if self.crop_hop is not None and self.crop_frames is None:
-            raise ValueError(f"crop_hop={self.crop_hop} needs crop_frames (crop_frames=None).")
+        for p in ("crop_hop", "crops_per_clip"):
+            if getattr(self, p) not in (None, 1) and self.crop_frames is None:
+                raise ValueError(f"{p}={getattr(self, p)} needs crop_frames (crop_frames=None).")
         if self.crop_hop is not None and self.crop_hop > self.crop_frames:
             raise ValueError(
                 f"crop_hop={self.crop_hop} must not exceed crop_frames={self.crop_frames} "
@@ -254,7 +255,7 @@ class BaseNetClassifier(InputMixin, ClassifierMixin, BaseEstimator):
             return (X_train, y_train), valid
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % np.iinfo(np.int64).max)
-        train = CropDataset(X_train, y_train, self.crop_frames, seed)
+        train = CropDataset(X_train, y_train, self.crop_frames, seed, self.crops_per_clip)
         if valid_idx is None:
             return train, None
         return train, WindowDataset(Xt[valid_idx], yt[valid_idx], self.crop_frames, self._hop())

@@ -3,10 +3,11 @@
 With ``crop_frames=c`` a network trains on random crops of ``c`` frames and predicts by
 averaging the probabilities of windows of ``c`` frames:
 
-- :class:`CropDataset` (training): every epoch, each clip gives one crop of ``c`` frames
-  drawn uniformly among its REAL frames (see :mod:`sklearn_mgc.networks._masking`); a clip
-  shorter than ``c`` real frames is used whole, zero-padded after its end. The crops depend
-  only on the seed, the epoch and the clip, never on the batch order.
+- :class:`CropDataset` (training): every epoch, each clip gives ``crops_per_clip`` crops of
+  ``c`` frames, each drawn uniformly among its REAL frames (see
+  :mod:`sklearn_mgc.networks._masking`); a clip shorter than ``c`` real frames is used whole,
+  zero-padded after its end. The crops depend only on the seed, the epoch and the clip,
+  never on the batch order.
 - :class:`WindowDataset` (validation and prediction): each clip gives every window of ``c``
   frames starting at ``0, hop, 2 * hop...`` over its real frames, plus one window aligned to
   its last real frame; a clip shorter than ``c`` gives one window, the clip zero-padded.
@@ -88,7 +89,7 @@ def _frames(x, start, crop_frames):
 
 
 class CropDataset(torch.utils.data.Dataset):
-    """Random crops of ``crop_frames`` frames, one per clip, drawn anew by :meth:`set_epoch`.
+    """Random crops of ``crop_frames`` frames, drawn anew by :meth:`set_epoch`.
 
     Parameters
     ----------
@@ -99,13 +100,16 @@ class CropDataset(torch.utils.data.Dataset):
     crop_frames : int
     seed : int
         With the epoch, seeds the crops (``numpy.random.default_rng([seed, epoch])``).
+    crops_per_clip : int, default=1
+        Crops of each clip per epoch: item ``i`` is a crop of clip ``i % n``.
     """
 
-    def __init__(self, X, y, crop_frames, seed):
+    def __init__(self, X, y, crop_frames, seed, crops_per_clip=1):
         self.X = X
         self.y = y
         self.crop_frames = crop_frames
         self.seed = seed
+        self.crops_per_clip = crops_per_clip
         self.lengths = real_lengths(X)
         self.set_epoch(0)
 
@@ -113,13 +117,14 @@ class CropDataset(torch.utils.data.Dataset):
         """Draw the crops of ``epoch`` (deterministic in ``seed`` and ``epoch``)."""
         rng = np.random.default_rng([self.seed, epoch])
         room = np.maximum(self.lengths - self.crop_frames, 0)
-        self.starts = rng.integers(0, room + 1)
+        self.starts = rng.integers(0, np.tile(room, self.crops_per_clip) + 1)
 
     def __len__(self):
-        return len(self.X)
+        return len(self.X) * self.crops_per_clip
 
     def __getitem__(self, i):
-        return _frames(self.X[i], int(self.starts[i]), self.crop_frames), self.y[i]
+        clip = i % len(self.X)
+        return _frames(self.X[clip], int(self.starts[i]), self.crop_frames), self.y[clip]
 
 
 class WindowDataset(torch.utils.data.Dataset):

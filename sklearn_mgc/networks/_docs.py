@@ -74,6 +74,12 @@ default="adamw"
         average the windows' probabilities per clip. The validation split is made by clip,
         so no clip has crops on both sides.
 
+    crops_per_clip : int, default=1
+        Crops of each training clip per epoch (needs ``crop_frames``). With one crop per
+        clip, an epoch of a few dozen clips is one or two gradient steps; about
+        ``n_frames / crop_frames`` crops make an epoch cover as many frames as an epoch on
+        whole sequences, with that many times more steps.
+
     crop_hop : int or None, default=None
         Hop between the prediction windows (at most ``crop_frames``; needs ``crop_frames``).
         ``None`` means ``crop_frames // 2``. The windows cover the real frames only, and the

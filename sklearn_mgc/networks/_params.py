@@ -122,6 +122,7 @@ TRAINING_PARAMS = {
     "standardize": (True, ["boolean"]),
     "crop_frames": (None, [*positive_int(), None]),
     "crop_hop": (None, [*positive_int(), None]),
+    "crops_per_clip": (1, positive_int()),
     "time_mask": ((0, 0), [MaskSpec()]),
     "freq_mask": ((0, 0), [MaskSpec()]),
     "mixup": (0.0, [Interval(Real, 0, None, closed="left")]),

@@ -226,7 +226,7 @@ def run_study(
         confusion matrix shows the out-of-fold predictions.
     recipe : {"seed", "modern"}, default="seed"
         Training of the sequence networks: ``"seed"`` as the reference study; ``"modern"``:
-        random crops with window averaging, time and feature masking, mixup and a cosine
+        several random crops per clip and epoch with window averaging, mixup and a cosine
         learning-rate schedule, from :data:`~sklearn_mgc.study.MODERN_RECIPE`
         (see :func:`~sklearn_mgc.study.recipe_params`). The report names every value.
     verbose : int, default=1
