@@ -333,24 +333,31 @@ def test_embed_receives_the_clip_length(w2v_dir, monkeypatch):
     assert seen == [((2, 8000), [20000, 20000]), ((1, 4000), [20000])]
 
 
-def test_int8_is_close_to_float32_pickles_and_is_deterministic(w2v_dir):
+def _int8_against_float32(directory):
+    """An int8 Wav2Vec2Features of ``directory``, checked close to float32, deterministic and
+    the same once unpickled; returns it and its unpickled copy."""
     import pickle
 
-    from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
-
     X = np.stack([_wave(SR, seed=s) for s in range(2)])
-    params = {"model": w2v_dir, "sr": SR, "duration": 1.0, "output": "sequence"}
+    params = {"model": directory, "sr": SR, "duration": 1.0, "output": "sequence"}
     ref = Wav2Vec2Features(**params).fit(X).transform(X)
     feat = Wav2Vec2Features(**params, dtype="int8").fit(X)
-    assert any(isinstance(m, QuantizedLinear) for m in feat.model_.modules())
     out = feat.transform(X)
     assert out.shape == ref.shape and out.dtype == np.float32
     cos = (out * ref).sum(-1) / (np.linalg.norm(out, axis=-1) * np.linalg.norm(ref, axis=-1))
     assert cos.min() > 0.99 and not np.array_equal(out, ref)
     np.testing.assert_array_equal(feat.transform(X), out)
     restored = pickle.loads(pickle.dumps(feat))
-    assert any(isinstance(m, QuantizedLinear) for m in restored.model_.modules())
     np.testing.assert_array_equal(restored.transform(X), out)
+    return feat, restored
+
+
+def test_int8_is_close_to_float32_pickles_and_is_deterministic(w2v_dir):
+    from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
+
+    feat, restored = _int8_against_float32(w2v_dir)
+    assert any(isinstance(m, QuantizedLinear) for m in feat.model_.modules())
+    assert any(isinstance(m, QuantizedLinear) for m in restored.model_.modules())
     assert feat._cache_params()["dtype"] == "int8"
 
 
@@ -361,3 +368,38 @@ def test_bad_dtype(w2v_dir):
         Wav2Vec2Features(model=w2v_dir, sr=SR, dtype="half").fit([_wave(1000)])
     with pytest.raises(ValueError, match="dtype='int8' runs on the CPU only"):
         Wav2Vec2Features(model=w2v_dir, sr=SR, dtype="int8", device="cuda").fit([_wave(1000)])
+
+
+def _save_wide_conv_model(directory, kind, **config):
+    """A tiny encoder whose convolutions 2 and 3 (96 channels x 3) are worth quantizing."""
+    from sklearn_mgc.features.huggingface import _tiny_config
+
+    cfg = _tiny_config(kind)
+    cfg.conv_dim = [96, 96, 96]
+    for key, value in config.items():
+        setattr(cfg, key, value)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(3)
+        transformers.AutoModel.from_config(cfg).save_pretrained(directory)
+    transformers.Wav2Vec2FeatureExtractor(sampling_rate=SR, do_normalize=True).save_pretrained(
+        directory
+    )
+    return directory
+
+
+@pytest.mark.parametrize(
+    "kind, config",
+    [("wav2vec2", {}), ("hubert", {"feat_extract_norm": "layer", "conv_bias": True})],
+)
+def test_int8_quantizes_the_convolutional_front_end(tmp_path, kind, config):
+    from sklearn_mgc.features._int8 import Int8Conv1d
+
+    directory = _save_wide_conv_model(tmp_path / kind, kind, **config)
+    feat, restored = _int8_against_float32(directory)
+    convs = feat.model_.feature_extractor.conv_layers
+    assert [type(layer.conv) for layer in convs] == [torch.nn.Conv1d, Int8Conv1d, Int8Conv1d]
+    # the first convolution (1 x 10) and the positional one (grouped, padded, weight-normed)
+    # stay float32
+    assert isinstance(feat.model_.encoder.pos_conv_embed.conv, torch.nn.Conv1d)
+    assert not isinstance(feat.model_.encoder.pos_conv_embed.conv, Int8Conv1d)
+    assert type(restored.model_.feature_extractor.conv_layers[1].conv) is Int8Conv1d

@@ -48,9 +48,10 @@ class PretrainedFeatures(BaseFeatures):
         Chunks per forward pass; memory grows with it, not with the track's length.
     dtype : {"float32", "int8", "float16", "bfloat16"}
         Arithmetic of the model's matrix products. ``"float32"``: unchanged. ``"int8"`` (CPU
-        only): the Linear layers are quantized in ``fit`` with PyTorch's dynamic quantization
-        (int8 weights, activations quantized on the fly), about 1.7x faster on a CPU at a small
-        loss of fidelity. ``"float16"`` (GPU only) and ``"bfloat16"``: the forward pass runs
+        only): the Linear layers, and the plain strided ``Conv1d`` layers of a convolutional
+        front end (as in wav2vec 2.0), are quantized in ``fit`` with PyTorch's dynamic
+        quantization (int8 weights, activations quantized on the fly), faster on a CPU at a
+        small loss of fidelity. ``"float16"`` (GPU only) and ``"bfloat16"``: the forward pass runs
         under :func:`torch.autocast`; bfloat16 also runs on a CPU, fast only on those with
         bfloat16 matrix units (AMX). The user guide gives the measured speeds and fidelity.
     output, sr, duration, n_jobs, cache_dir, verbose, on_error
@@ -60,8 +61,8 @@ class PretrainedFeatures(BaseFeatures):
     Attributes
     ----------
     model_ : torch.nn.Module
-        The loaded model, in evaluation mode on ``device`` (its Linear layers quantized when
-        ``dtype="int8"``).
+        The loaded model, in evaluation mode on ``device`` (its Linear layers and plain
+        strided convolutions quantized when ``dtype="int8"``).
     layers_ : list of int
         The layers ``layer`` designates, as non-negative indices (their outputs are averaged).
     n_features_ : int
@@ -229,17 +230,26 @@ class PretrainedFeatures(BaseFeatures):
         return out
 
 
-def _quantize_int8(model, torch):
-    """Quantize the Linear layers of ``model`` in place (dynamic int8, CPU) and return it.
+def _quantize_int8(model, torch, *, convolutions=True, min_conv_size=256):
+    """Quantize ``model`` in place (dynamic int8, CPU) and return it.
 
-    ``torch.ao.quantization.quantize_dynamic`` warns that it is deprecated in favour of the
-    separate ``torchao`` package; the warnings are logged once here instead of repeated at
-    every ``fit``.
+    The Linear layers become ``torch.ao.nn.quantized.dynamic.Linear``; with ``convolutions``,
+    every plain ``Conv1d`` (no groups, dilation, padding or weight norm) whose
+    ``in_channels * kernel_size`` reaches ``min_conv_size`` becomes an ``_int8.Int8Conv1d``,
+    the same convolution as an int8 matrix product: the front end of the wav2vec 2.0 family
+    but its first layer (EnCodecMAE has none: its convolutions are weight-normed and padded,
+    and stay float32). ``torch.ao.quantization.quantize_dynamic`` warns that it is deprecated
+    in favour of the separate ``torchao`` package; the warnings are logged once here instead
+    of repeated at every ``fit``.
     """
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        if convolutions:
+            from ._int8 import quantize_convolutions
+
+            quantize_convolutions(model, min_conv_size)
         model = torch.ao.quantization.quantize_dynamic(
             model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
         )

@@ -87,10 +87,11 @@ class Wav2Vec2Features(PretrainedFeatures):
         in about 1.4 GB, while 8 x 10 s needs about 2.5 GB (``benchmarks/bench_wav2vec2.py``).
         Batching barely speeds up CPU inference; on a GPU, raise it.
     dtype : {"float32", "int8", "float16", "bfloat16"}, default="float32"
-        Arithmetic of the encoder. ``"int8"`` (CPU only) quantizes its Linear layers in
-        :meth:`fit` (PyTorch's dynamic quantization; the convolutional front end stays in
-        float32). ``"float16"`` (GPU only) and ``"bfloat16"`` run the forward pass under
-        :func:`torch.autocast`. See the user guide for measured speeds and fidelity.
+        Arithmetic of the encoder. ``"int8"`` (CPU only) quantizes, in :meth:`fit`, its Linear
+        layers and the strided convolutions of its front end (all but the first, 1 x 10 one,
+        computed as int8 matrix products with activations scaled per frame), with PyTorch's
+        dynamic quantization. ``"float16"`` (GPU only) and ``"bfloat16"`` run the forward pass
+        under :func:`torch.autocast`. See the user guide for measured speeds and fidelity.
     n_jobs : int or None, default=None
         Number of clips embedded in parallel (threads).
     cache_dir : str, os.PathLike, joblib.Memory or None, default=None
@@ -104,8 +105,8 @@ class Wav2Vec2Features(PretrainedFeatures):
     Attributes
     ----------
     model_ : transformers.PreTrainedModel
-        The encoder, in evaluation mode, on ``device`` (Linear layers quantized if
-        ``dtype="int8"``).
+        The encoder, in evaluation mode, on ``device`` (Linear layers and front-end
+        convolutions quantized if ``dtype="int8"``).
     feature_extractor_ : transformers.FeatureExtractionMixin
         The model's feature extractor (normalisation and sampling rate).
     n_features_ : int
@@ -366,7 +367,7 @@ class Wav2Vec2Features(PretrainedFeatures):
             if device.startswith("cuda") and not torch.cuda.is_available():
                 device = "cpu"  # a model saved on a GPU loads on a CPU-only machine
             model = model.to(device=device, dtype=torch.float32).eval()
-            if state.get("dtype") == "int8":  # the weights are packed int8 Linear parameters
+            if state.get("dtype") == "int8":  # packed int8 Linear and convolution parameters
                 model = _quantize_int8(model, torch)
             model.load_state_dict(packed["state_dict"])
             state = {**state, "model_": model}

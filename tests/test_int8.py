@@ -1,0 +1,148 @@
+"""Tests of the int8 convolutions of ``dtype="int8"`` (sklearn_mgc.features._int8)."""
+
+import pickle
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from sklearn_mgc.features import _int8  # noqa: E402
+from sklearn_mgc.features._int8 import (  # noqa: E402
+    Int8Conv1d,
+    is_plain_conv1d,
+    quantize_convolutions,
+)
+from sklearn_mgc.features._pretrained import _quantize_int8  # noqa: E402
+
+
+def _cosine(a, b):
+    a, b = a.double().flatten(), b.double().flatten()
+    return float(a @ b / (a.norm() * b.norm()))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("kernel, stride", [(3, 2), (2, 2), (4, 1), (5, 3)])
+def test_int8_conv_equals_the_float_conv(kernel, stride, bias):
+    torch.manual_seed(kernel * 10 + stride)
+    conv = torch.nn.Conv1d(96, 40, kernel, stride=stride, bias=bias)
+    if bias:
+        torch.nn.init.uniform_(conv.bias, -1.0, 1.0)
+    x = torch.nn.functional.gelu(torch.randn(3, 96, 257))
+    quantized = Int8Conv1d(conv)
+    with torch.inference_mode():
+        ref = conv(x)
+        out = quantized(x)
+        # an input laid out channels-last (as Int8Conv1d's own output) gives the same result
+        out_cl = quantized(x.transpose(1, 2).contiguous().transpose(1, 2))
+    assert out.shape == ref.shape and out.dtype == torch.float32
+    assert _cosine(out, ref) >= 0.999
+    assert torch.equal(out, out_cl)
+    assert not torch.equal(out, ref)  # it did run in int8
+    # per output channel too
+    per_channel = torch.nn.functional.cosine_similarity(out, ref, dim=2)
+    assert per_channel.min() > 0.99
+
+
+def test_int8_conv_in_blocks_equals_one_block(monkeypatch):
+    torch.manual_seed(0)
+    conv = torch.nn.Conv1d(64, 32, 3, stride=2)
+    x = torch.randn(2, 64, 2001)  # 1000 output frames
+    quantized = Int8Conv1d(conv)
+    with torch.inference_mode():
+        whole = quantized(x)
+        monkeypatch.setattr(_int8, "_BLOCK_ROWS", 150)  # 75 frames per block, the last one 25
+        blocks = quantized(x)
+        ref = conv(x)
+    assert blocks.shape == whole.shape == ref.shape
+    assert _cosine(blocks, ref) >= 0.999
+    assert _cosine(blocks, whole) >= 0.999  # not equal: activations are quantized per block
+
+
+def test_int8_conv_input_too_short():
+    quantized = Int8Conv1d(torch.nn.Conv1d(64, 8, 4, stride=2))
+    with pytest.raises(RuntimeError, match="shorter than the kernel"):
+        quantized(torch.randn(1, 64, 3))
+
+
+def test_only_plain_convolutions_are_replaced():
+    from torch.nn.utils.parametrizations import weight_norm
+
+    class MyConv(torch.nn.Conv1d):
+        pass
+
+    net = torch.nn.ModuleDict(
+        {
+            "plain": torch.nn.Conv1d(64, 64, 4, stride=2),
+            "small": torch.nn.Conv1d(1, 64, 10, stride=5),  # 1 x 10 < 256
+            "padded": torch.nn.Conv1d(64, 64, 4, padding=2),
+            "same": torch.nn.Conv1d(64, 64, 3, padding="same"),
+            "grouped": torch.nn.Conv1d(64, 64, 4, groups=4),
+            "dilated": torch.nn.Conv1d(64, 64, 4, dilation=2),
+            "normed": weight_norm(torch.nn.Conv1d(64, 64, 4), dim=2),
+            "subclass": MyConv(64, 64, 4),
+            "conv2d": torch.nn.Conv2d(64, 64, 4),
+            "inner": torch.nn.Sequential(torch.nn.GELU(), torch.nn.Conv1d(128, 32, 2, stride=2)),
+        }
+    )
+    before = dict(net.named_children())
+    names = quantize_convolutions(net)
+    assert names == ["plain", "inner.1"]
+    assert isinstance(net["plain"], Int8Conv1d) and isinstance(net["inner"][1], Int8Conv1d)
+    for name in ["small", "padded", "same", "grouped", "dilated", "normed", "subclass", "conv2d"]:
+        assert net[name] is before[name]  # untouched
+    assert not is_plain_conv1d(torch.nn.Conv1d(64, 64, 4), min_size=257)
+    assert quantize_convolutions(torch.nn.Conv1d(64, 64, 4)) == []  # no parent to set it in
+    with pytest.raises(ValueError, match="not a plain Conv1d"):
+        Int8Conv1d(net["padded"])
+
+
+def test_quantize_int8_without_convolutions_leaves_them():
+    net = torch.nn.Sequential(torch.nn.Conv1d(64, 64, 4, stride=2), torch.nn.Linear(8, 8))
+    _quantize_int8(net, torch, convolutions=False)
+    assert type(net[0]) is torch.nn.Conv1d
+    assert type(net[1]) is torch.ao.nn.quantized.dynamic.Linear
+    net = torch.nn.Sequential(torch.nn.Conv1d(64, 64, 4, stride=2), torch.nn.Linear(8, 8))
+    _quantize_int8(net, torch)
+    assert isinstance(net[0], Int8Conv1d)
+    # the conv's own Linear is quantized once, per output channel, not quantized again
+    assert net[0].linear.weight().qscheme() == torch.per_channel_affine
+
+
+def test_int8_conv_state_dict_and_pickle_round_trip():
+    torch.manual_seed(1)
+    conv = torch.nn.Conv1d(64, 16, 3, stride=2)
+    quantized = Int8Conv1d(conv)
+    x = torch.randn(2, 64, 99)
+    with torch.inference_mode():
+        out = quantized(x)
+        # a module built from other weights, loaded with the state dict, computes the same
+        twin = Int8Conv1d(torch.nn.Conv1d(64, 16, 3, stride=2))
+        twin.load_state_dict(quantized.state_dict())
+        assert torch.equal(twin(x), out)
+        assert torch.equal(pickle.loads(pickle.dumps(quantized))(x), out)
+
+
+def test_quiet_frames_keep_their_precision():
+    # activations are scaled per output frame before quantization: a passage 10^4 times
+    # quieter than the rest of the input is as faithful as the loud one
+    torch.manual_seed(2)
+    conv = torch.nn.Conv1d(64, 32, 3, stride=2, bias=False)
+    x = torch.randn(1, 64, 801)
+    x[..., :400] *= 1e-4
+    with torch.inference_mode():
+        out, ref = Int8Conv1d(conv)(x), conv(x)
+    per_frame = torch.nn.functional.cosine_similarity(out, ref, dim=1)  # over channels
+    assert per_frame.min() > 0.999
+    assert per_frame[:150].min() > 0.999  # the quiet frames
+
+
+def test_encodecmae_convolutions_stay_float32():
+    import numpy as np
+
+    from sklearn_mgc import EnCodecMAEFeatures
+
+    params = EnCodecMAEFeatures.get_test_params()
+    feat = EnCodecMAEFeatures(**params, dtype="int8").fit(np.zeros((1, 20), dtype=np.float32))
+    kinds = {type(m).__name__ for m in feat.model_.modules()}
+    assert "Int8Conv1d" not in kinds
+    assert not any(type(m) is torch.nn.Conv1d for m in feat.model_.modules())
