@@ -12,9 +12,9 @@ for every cell) of:
 - the random forest of the study on the temporal means (the baseline);
 - each sequence network with the study's settings (``sklearn_mgc.study.make_classifier``):
   ``seed`` trains on whole sequences (the reference study's training), ``modern`` adds the
-  study's modern recipe (``sklearn_mgc.study.MODERN_RECIPE`` through ``recipe_params``: 3 s
-  crops averaged over windows at prediction, time and frequency masks, mixup and a cosine
-  schedule), exactly as ``sklearn-mgc study --recipe modern`` trains them.
+  study's modern recipe (``sklearn_mgc.study.MODERN_RECIPE`` through ``recipe_params``: five
+  random 3 s crops per clip and epoch, averaged over windows at prediction, mixup and a
+  cosine schedule), exactly as ``sklearn-mgc study --recipe modern`` trains them.
 
 Prints one row per cell: mean and standard deviation of the accuracy over the folds, and the
 mean fit time in seconds. Every option chooses a part, so the full table can be computed in

@@ -18,7 +18,6 @@ from .factories import RECIPES, recipe_params
 from .parallel import plan_workers
 from .provenance import provenance, write_provenance
 from .report import (
-    draw_learning_curves,
     draw_study_summary,
     draw_umap,
     format_results,
@@ -324,7 +323,7 @@ class _Run:
         self.trials += trials
         for t in trials:
             model = t.row["model"]
-            self.files += draw_learning_curves(t.classifier, ex.name, model, config.out_dir)
+            self.files += t.pictures  # learning curves, drawn where the cell trained
             params = recipe_params(config.recipe, model, **_shape(ex))
             if params and ex.name not in self.recipe:
                 self.recipe[ex.name] = params

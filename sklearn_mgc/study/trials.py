@@ -20,7 +20,7 @@ from .._io import get_logger
 from ._scoped import torch_threads
 from .factories import make_classifier, recipe_params, saved_pipeline
 from .parallel import plan_workers, run_tasks
-from .report import sorted_rows
+from .report import draw_learning_curves, sorted_rows
 from .stats import macro_f1_interval, summarise_folds, wilson_interval
 
 __all__ = [
@@ -45,7 +45,8 @@ class Trial:
     under cross-validation, the summary row, and ``folds`` the rows of the folds);
     ``features`` and ``classifier`` are the fitted parts (the first fold's classifier under
     cross-validation), ``y_test`` and ``y_pred`` the test labels and predictions (every
-    fold's, in the order of ``test_rows``, under cross-validation; None for a failed trial).
+    fold's, in the order of ``test_rows``, under cross-validation; None for a failed trial);
+    ``pictures`` the learning curves drawn for it.
     """
 
     row: dict
@@ -55,6 +56,7 @@ class Trial:
     y_pred: np.ndarray | None = None
     folds: list = field(default_factory=list)
     test_rows: np.ndarray | None = None
+    pictures: list = field(default_factory=list)
 
     @property
     def ok(self):
@@ -72,7 +74,8 @@ class Task:
 
     ``X`` and ``y`` are the representation's whole inputs and labels, ``train`` and ``test``
     the rows of this fold; ``row`` the fixed part of its ``results.csv`` row; ``keep``
-    whether the fitted classifier comes back (the first fold's only).
+    whether the fitted classifier comes back (the first fold's only), and ``curves_dir``
+    the folder where its learning curves are drawn (None: not drawn).
     """
 
     model: str
@@ -83,6 +86,7 @@ class Task:
     row: dict
     settings: dict
     keep: bool = True
+    curves_dir: str | None = None
 
 
 def evaluate(config, extraction, model):
@@ -205,7 +209,9 @@ def _task(config, ex, model, fold, train, test):
         fold=fold if config.cv else None,
         recipe=config.recipe,
     )
-    return Task(model, ex.inputs(model), ex.target, train, test, row, settings, keep=fold == 0)
+    inputs = ex.inputs(model)
+    keep = fold == 0
+    return Task(model, inputs, ex.target, train, test, row, settings, keep, str(config.out_dir))
 
 
 def _largest_first(tasks):
@@ -224,7 +230,9 @@ def _largest_first(tasks):
 
 
 def train_cell(task):
-    """Fit and score one :class:`Task`; return ``(row, classifier or None, predictions)``.
+    """Fit and score one :class:`Task`; return ``(row, classifier or None, predictions,
+    pictures)``: the kept classifier's learning curves are drawn here, in the worker, when
+    ``task.curves_dir`` is set.
 
     A failure of the classifier is recorded in ``row["status"]`` (and logged), never raised.
     """
@@ -242,9 +250,14 @@ def train_cell(task):
         _logger.warning(
             "%s on %s failed: %s: %s", task.model, row["feature"], type(exc).__name__, exc
         )
-        return row, None, None
+        return row, None, None, []
     _score(row, np.asarray(y[task.test], dtype=object), pred, clf)
-    return row, clf if task.keep else None, pred
+    if not task.keep:
+        return row, None, pred, []
+    pictures = []
+    if task.curves_dir is not None:
+        pictures = draw_learning_curves(clf, row["feature"], task.model, task.curves_dir)
+    return row, clf, pred, pictures
 
 
 def _score(row, y_test, pred, clf):
@@ -261,14 +274,14 @@ def _score(row, y_test, pred, clf):
 
 
 def _trial(config, ex, folds, done):
-    """The Trial of one model from its (row, classifier, predictions) per fold."""
-    rows = [row for row, _, _ in done]
+    """The Trial of one model from its (row, classifier, predictions, pictures) per fold."""
+    rows = [row for row, *_ in done]
     row = summarise_folds(rows) if config.cv else rows[0]
     model = row["model"]
     if row["status"] != "ok":
         return Trial(row, folds=rows if config.cv else [])
     test_rows = np.concatenate([te for _, te in folds])
-    y_pred = np.concatenate([pred for _, _, pred in done])
+    y_pred = np.concatenate([pred for _, _, pred, _ in done])
     spread = f" +- {row['accuracy_std']:.3f}" if config.cv else ""
     config.info(
         f"{model} on {ex.name}: accuracy {row['accuracy']:.3f}{spread}, macro F1 "
@@ -276,7 +289,8 @@ def _trial(config, ex, folds, done):
     )
     y_test = np.asarray(ex.target, dtype=object)[test_rows]
     folds_rows = rows if config.cv else []
-    return Trial(row, ex.features, done[0][1], y_test, y_pred, folds_rows, test_rows)
+    kept, pictures = done[0][1], done[0][3]
+    return Trial(row, ex.features, kept, y_test, y_pred, folds_rows, test_rows, pictures)
 
 
 def refit(config, extraction, trial):
