@@ -80,10 +80,16 @@ def test_crops_are_reproducible_and_give_clip_probabilities(Est):
     assert np.isfinite(a.history_[:, "valid_loss"]).all()
 
 
+def named_frames(n, T):
+    """Toy clips whose feature 0 names the clip (1..n) and feature 1 the frame (1..T)."""
+    X, y = toy(n=n, T=T, positive=True)
+    X[:, :, 0] = np.arange(1, n + 1)[:, None]
+    X[:, :, 1] = np.arange(1, T + 1)[None, :]
+    return X, y
+
+
 def test_crops_differ_per_epoch_and_have_crop_length():
-    X, y = toy(n=9, T=20, positive=True)
-    X[:, :, 0] = np.arange(1, 10)[:, None]  # feature 0 names the clip, feature 1 the frame
-    X[:, :, 1] = np.arange(1, 21)[None, :]
+    X, y = named_frames(n=9, T=20)
     clf = tiny(
         GRUClassifier,
         crop_frames=6,
@@ -103,9 +109,7 @@ def test_crops_differ_per_epoch_and_have_crop_length():
 
 
 def test_several_crops_per_clip_each_epoch():
-    X, y = toy(n=9, T=20, positive=True)
-    X[:, :, 0] = np.arange(1, 10)[:, None]  # feature 0 names the clip, feature 1 the frame
-    X[:, :, 1] = np.arange(1, 21)[None, :]
+    X, y = named_frames(n=9, T=20)
     clf = tiny(
         GRUClassifier,
         crop_frames=6,

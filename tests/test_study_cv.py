@@ -2,6 +2,7 @@
 
 import csv
 import logging
+from pathlib import Path
 
 import matplotlib
 
@@ -307,14 +308,18 @@ def test_parallel_cells_are_identical_to_one_process(extraction, tmp_path):
 
 def test_parallel_study_writes_the_same_results(tmp_path):
     keys = ("feature", "model", "kind", "fold", "accuracy", "macro_f1", "accuracy_low")
-    tables = []
+    tables, curves = [], []
     for n_jobs in (1, 2):
         out = tmp_path / f"jobs{n_jobs}"
-        run_study(
+        result = run_study(
             features=["mfcc", "mel"], models=["rf", "gru"], out_dir=out, n_jobs=n_jobs, **TINY
         )
         tables.append([tuple(r[k] for k in keys) for r in _read_csv(out / "results.csv")])
+        drawn = [Path(f) for f in result.files if Path(f).name.startswith("learning_curves")]
+        assert all(f.stat().st_size > 0 for f in drawn)  # drawn by the workers under n_jobs=2
+        curves.append(sorted(f.name for f in drawn))
     assert tables[0] == tables[1]
+    assert curves[0] == curves[1] == ["learning_curves_mel_gru.png", "learning_curves_mfcc_gru.png"]
     assert [(r[0], r[1]) for r in tables[0]] == [
         ("mfcc", "rf"),
         ("mfcc", "gru"),
