@@ -207,6 +207,8 @@ def test_crop_parameter_rules():
         tiny(MLPClassifier, time_mask=(1, 2)).fit(X.mean(axis=1), y)
     with pytest.raises(ValueError, match="crop_hop=2 needs crop_frames"):
         tiny(GRUClassifier, crop_hop=2).fit(X, y)
+    with pytest.raises(ValueError, match="crop_hop=1 needs crop_frames"):
+        tiny(GRUClassifier, crop_hop=1).fit(X, y)
     with pytest.raises(ValueError, match="crops_per_clip=3 needs crop_frames"):
         tiny(GRUClassifier, crops_per_clip=3).fit(X, y)
     with pytest.raises(ValueError, match="crops_per_clip"):

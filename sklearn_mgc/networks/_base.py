@@ -193,8 +193,8 @@ class BaseNetClassifier(InputMixin, ClassifierMixin, BaseEstimator):
                     f"{name} takes vectors, which have no frames: {', '.join(used)} only "
                     "apply to sequence networks (freq_mask and mixup do apply)."
                 )
-        for p in ("crop_hop", "crops_per_clip"):
-            if getattr(self, p) not in (None, 1) and self.crop_frames is None:
+        for p, off in (("crop_hop", None), ("crops_per_clip", 1)):
+            if getattr(self, p) != off and self.crop_frames is None:
                 raise ValueError(f"{p}={getattr(self, p)} needs crop_frames (crop_frames=None).")
         if self.crop_hop is not None and self.crop_hop > self.crop_frames:
             raise ValueError(
