@@ -230,12 +230,12 @@ class PretrainedFeatures(BaseFeatures):
         return out
 
 
-def _quantize_int8(model, torch, *, convolutions=True, min_conv_size=256):
+def _quantize_int8(model, torch, *, convolutions=True):
     """Quantize ``model`` in place (dynamic int8, CPU) and return it.
 
     The Linear layers become ``torch.ao.nn.quantized.dynamic.Linear``; with ``convolutions``,
-    every plain ``Conv1d`` (no groups, dilation, padding or weight norm) whose
-    ``in_channels * kernel_size`` reaches ``min_conv_size`` becomes an ``_int8.Int8Conv1d``,
+    every plain ``Conv1d`` (no groups, dilation, padding or weight norm) large enough to gain
+    (``_int8.is_plain_conv1d``) becomes an ``_int8.Int8Conv1d``,
     the same convolution as an int8 matrix product: the front end of the wav2vec 2.0 family
     but its first layer (EnCodecMAE has none: its convolutions are weight-normed and padded,
     and stay float32). ``torch.ao.quantization.quantize_dynamic`` warns that it is deprecated
@@ -249,7 +249,7 @@ def _quantize_int8(model, torch, *, convolutions=True, min_conv_size=256):
         if convolutions:
             from ._int8 import quantize_convolutions
 
-            quantize_convolutions(model, min_conv_size)
+            quantize_convolutions(model)
         model = torch.ao.quantization.quantize_dynamic(
             model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
         )

@@ -76,18 +76,17 @@ class RecurrentAttentionNet(nn.Module):
         lengths = padded_lengths(x)
         if isinstance(self.rnn, nn.GRU) and x.device.type == "cpu":
             h = bidirectional_gru(x, self.rnn, lengths)  # same function, faster on a CPU
-            mask = None if lengths is None else frame_mask(x, lengths)
-            return self.out(self.dropout(self.pool(h, mask)))
-        if lengths is None:
+        elif lengths is None:
             h, _ = self.rnn(x)
-            return self.out(self.dropout(self.pool(h)))
-        packed = nn.utils.rnn.pack_padded_sequence(
-            x, lengths.cpu(), batch_first=True, enforce_sorted=False
-        )
-        h, _ = nn.utils.rnn.pad_packed_sequence(
-            self.rnn(packed)[0], batch_first=True, total_length=x.shape[1]
-        )
-        return self.out(self.dropout(self.pool(h, frame_mask(x, lengths))))
+        else:
+            packed = nn.utils.rnn.pack_padded_sequence(
+                x, lengths.cpu(), batch_first=True, enforce_sorted=False
+            )
+            h, _ = nn.utils.rnn.pad_packed_sequence(
+                self.rnn(packed)[0], batch_first=True, total_length=x.shape[1]
+            )
+        mask = None if lengths is None else frame_mask(x, lengths)
+        return self.out(self.dropout(self.pool(h, mask)))
 
 
 class _RecurrentClassifier(BaseNetClassifier):

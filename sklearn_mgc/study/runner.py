@@ -15,7 +15,6 @@ from ..persistence import save_model
 from .data import default_max_epochs, load_study_data
 from .extraction import available_memory, extract
 from .factories import RECIPES, recipe_params
-from .parallel import plan_workers
 from .provenance import provenance, write_provenance
 from .report import (
     draw_study_summary,
@@ -25,7 +24,7 @@ from .report import (
     write_csv,
     write_report,
 )
-from .trials import best_trial, evaluate_grid, refit
+from .trials import best_trial, cell_workers, evaluate_grid, refit
 
 __all__ = ["StudyConfig", "plan_pairs", "run_study"]
 
@@ -271,7 +270,8 @@ def run_study(
         run.skipped += [(name, reason) for reason in ex.skipped]
         pending += [ex] if ex.models else []
         if pending and not _may_hold(config, pending):
-            pending = run.evaluate(pending)
+            run.evaluate(pending)
+            pending = []
     run.evaluate(pending)
     return _conclude(config, ds, run, started)
 
@@ -287,7 +287,7 @@ def _may_hold(config, pending):
     Training the cells of several representations in one pool keeps the processes busy to
     the end; it is worth holding their inputs in memory only when there are processes.
     """
-    if str(config.device) != "cpu" or plan_workers(config.n_jobs, 2, None)[0] < 2:
+    if cell_workers(config, 2)[0] < 2:
         return False
     held = sum(ex.sequences.nbytes for ex in pending if ex.sequences is not None)
     available = available_memory()
@@ -310,12 +310,11 @@ class _Run:
     best_extraction: object = None
 
     def evaluate(self, extractions):
-        """Train the cells of ``extractions`` (in one pool) and add them; return ``[]``."""
+        """Train the cells of ``extractions`` (in one pool) and add them."""
         if extractions:
             cells = evaluate_grid(self.config, [(ex, ex.models) for ex in extractions])
             for ex, trials in zip(extractions, cells):
                 self.add(ex, trials)
-        return []
 
     def add(self, ex, trials):
         config = self.config

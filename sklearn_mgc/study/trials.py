@@ -31,6 +31,7 @@ __all__ = [
     "evaluate_grid",
     "refit",
     "train_cell",
+    "cell_workers",
     "best_trial",
 ]
 
@@ -152,10 +153,7 @@ def evaluate_grid(config, cells):
         for _, ex, m, folds in plan
         for i, (tr, te) in enumerate(folds)
     ]
-    cpu = str(config.device) == "cpu"
-    n_workers, threads = plan_workers(
-        config.n_jobs if cpu else 1, len(tasks), config.torch_threads if cpu else None
-    )
+    n_workers, threads = cell_workers(config, len(tasks))
     if n_workers > 1:  # the random forest's trees share the cores of one worker
         for t in tasks:
             t.settings["n_jobs"] = max(1, (threads or 1))
@@ -171,6 +169,18 @@ def evaluate_grid(config, cells):
     for k, ex, _model, folds in plan:
         trials[k].append(_trial(config, ex, folds, [next(results) for _ in folds]))
     return trials
+
+
+def cell_workers(config, n_tasks):
+    """Processes and torch threads per process for ``n_tasks`` cells of the grid.
+
+    On the CPU, :func:`~.parallel.plan_workers` of ``config.n_jobs`` and
+    ``config.torch_threads``; on another device, one process that leaves torch's threads
+    alone.
+    """
+    if str(config.device) != "cpu":
+        return 1, None
+    return plan_workers(config.n_jobs, n_tasks, config.torch_threads)
 
 
 def _folds(config, ex):
@@ -309,9 +319,8 @@ def refit(config, extraction, trial):
     every = np.arange(len(ex.target))
     task = _task(config, ex, model, 0, every, every[:0])
     clf = make_classifier(model, **task.settings)
-    cpu = str(config.device) == "cpu"
     config.info(f"refitting {model} on {ex.name} on all {len(every)} clips ...")
-    with torch_threads(config.torch_threads if cpu else None):
+    with torch_threads(cell_workers(config, 1)[1]):
         clf.fit(task.X, task.y)
     return Trial(
         trial.row, ex.features, clf, trial.y_test, trial.y_pred, trial.folds, trial.test_rows
