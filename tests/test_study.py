@@ -168,6 +168,50 @@ def test_pretrained_with_local_weights_runs(tmp_path):
     assert result.results[0]["feature"] == "encodecmae" and result.results[0]["status"] == "ok"
 
 
+def _fake_hub_cache(root, repo_id, filename, repo_type="models"):
+    """A huggingface_hub cache holding ``filename`` of ``repo_id`` (as a download leaves it)."""
+    folder = root / f"{repo_type}--{repo_id.replace('/', '--')}"
+    snapshot = folder / "snapshots" / ("0" * 40)
+    snapshot.mkdir(parents=True)
+    (snapshot / filename).write_bytes(b"{}")
+    (folder / "refs").mkdir()
+    (folder / "refs" / "main").write_text("0" * 40)
+
+
+@pytest.mark.parametrize(
+    "name, repo_id, filename",
+    [
+        ("wav2vec2", "facebook/wav2vec2-base", "config.json"),
+        ("encodecmae", "lpepino/encodecmae-v2", "mel256-ec-base_st.pt"),
+    ],
+)
+def test_pretrained_weights_in_the_local_cache_are_found_without_loading(
+    name, repo_id, filename, tmp_path, monkeypatch
+):
+    import huggingface_hub.constants
+
+    from sklearn_mgc.study import make_representation
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    features = make_representation(name, duration=1.0)
+    assert not features.in_local_cache()
+    _fake_hub_cache(tmp_path, repo_id, filename)
+    assert features.in_local_cache()
+    assert features.set_params(model=str(tmp_path)).in_local_cache()  # a local path
+
+
+def test_offline_without_cached_weights_is_skipped_before_loading(tmp_path, monkeypatch):
+    from sklearn_mgc.study import extraction, make_representation
+
+    features = make_representation("wav2vec2", duration=1.0)
+    monkeypatch.setattr(extraction, "hub_reachable", lambda *a, **k: False)
+    monkeypatch.setattr(features, "in_local_cache", lambda: False)
+    monkeypatch.setattr(features, "fit", lambda *a: pytest.fail("fit was tried"))
+    reason = extraction.fit_pretrained("wav2vec2", features, [np.zeros(10)])
+    assert "hub is unreachable and they are not in the local cache" in reason
+    assert "--wav2vec2-model" in reason
+
+
 def test_default_grid_runs_the_mlp_on_the_spectrum_only():
     pairs = plan_pairs(["mel", "spectrum"], list(MODELS), models_given=False)
     assert ("spectrum", "mlp") in pairs and ("mel", "mlp") not in pairs

@@ -101,6 +101,36 @@ class PretrainedFeatures(BaseFeatures):
     def _n_features(self):
         return self.n_features_
 
+    def _hub_file(self):
+        """``(repo_id, filename, revision)`` of a file of the hub model ``self.model`` names,
+        present in huggingface_hub's cache once its weights were downloaded; None when
+        ``self.model`` is local."""
+        return None
+
+    def in_local_cache(self):
+        """Whether the weights ``model`` names can be loaded without the network.
+
+        A local folder or file: True. A name on the Hugging Face hub: whether
+        huggingface_hub's local cache holds it, checked from the cache's files alone, without
+        importing the model's library (the study asks this before trying an unreachable
+        hub). True as well when the cache cannot tell; :meth:`fit` then says why it fails.
+
+        Returns
+        -------
+        cached : bool
+        """
+        where = self._hub_file()
+        if where is None:
+            return True
+        repo_id, filename, revision = where
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            found = try_to_load_from_cache(repo_id, filename, revision=revision)
+        except Exception:  # no huggingface_hub, or a name it rejects: fit says why
+            return True
+        return isinstance(found, str)
+
     def _chunking(self):  # pragma: no cover - abstract
         """Return ``(chunk_samples, min_last_samples)`` at the model's rate."""
         raise NotImplementedError

@@ -233,6 +233,11 @@ class Wav2Vec2Features(PretrainedFeatures):
             ) from exc
         return feature_extractor, model
 
+    def _hub_file(self):
+        if is_local_path(self.model):
+            return None
+        return os.fspath(self.model), "config.json", self.revision
+
     def _fit_model(self):
         import torch
 

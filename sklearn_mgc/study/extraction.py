@@ -182,19 +182,20 @@ def fit_pretrained(name, features, clips):
     """
     model = os.fspath(features.model)
     offline = not is_local_path(model) and not hub_reachable()
+    unavailable = (
+        f"its weights {model!r} are not available: the Hugging Face hub is unreachable and "
+        "they are not in the local cache"
+    )
+    how = _registry.representation(name).how_to_provide
+    if offline and not features.in_local_cache():  # said without loading torch or transformers
+        return f"skipping {name}: {unavailable}; {how}."
     try:
         with hub_offline() if offline else nullcontext():
             features.fit(clips[:1])
     except (OSError, ValueError, TypeError, ImportError, RuntimeError, KeyError) as exc:
-        if offline:
-            why = (
-                f"its weights {model!r} are not available: the Hugging Face hub is "
-                "unreachable and they are not in the local cache"
-            )
-        else:
-            first = str(exc).split(". ")[0].strip()
-            why = f"cannot load {model!r} ({type(exc).__name__}: {first[:300]})"
-        return f"skipping {name}: {why}; {_registry.representation(name).how_to_provide}."
+        first = str(exc).split(". ")[0].strip()
+        why = f"cannot load {model!r} ({type(exc).__name__}: {first[:300]})"
+        return f"skipping {name}: {unavailable if offline else why}; {how}."
     return None
 
 

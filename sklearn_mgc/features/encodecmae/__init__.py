@@ -16,7 +16,7 @@ re-implements its inference path in plain PyTorch:
 import os
 import tempfile
 
-from ..._io import atomic_write
+from ..._io import atomic_write, is_local_path
 from .._pretrained import PretrainedFeatures
 
 __all__ = ["EnCodecMAEFeatures"]
@@ -175,6 +175,13 @@ class EnCodecMAEFeatures(PretrainedFeatures):
         return {"model": _tiny_checkpoint_path(), "sr": 10, "duration": 1.0, "batch_size": 2}
 
     # ------------------------------------------------------------------- hooks
+    def _hub_file(self):
+        from .hub import HUB_REPO
+
+        if not isinstance(self.model, (str, os.PathLike)) or is_local_path(self.model):
+            return None
+        return HUB_REPO, f"{os.path.expanduser(os.fspath(self.model))}.pt", None
+
     def _fit_model(self):
         import torch
 
