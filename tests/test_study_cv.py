@@ -2,6 +2,8 @@
 
 import csv
 import logging
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -14,7 +16,7 @@ from sklearn.utils import Bunch
 
 from sklearn_mgc.datasets import make_genre_clips
 from sklearn_mgc.study import MODERN_RECIPE, RESULT_COLUMNS, recipe_params, run_study
-from sklearn_mgc.study.parallel import plan_workers, run_tasks
+from sklearn_mgc.study.parallel import TaskStream, plan_workers
 from sklearn_mgc.study.stats import macro_f1_interval, summarise_folds, wilson_interval
 
 TINY = dict(
@@ -281,11 +283,57 @@ def _log_and_negate(x):
     return -x
 
 
-def test_workers_logs_reach_the_parent_in_task_order(caplog):
-    with caplog.at_level(logging.WARNING, logger="sklearn_mgc"):
-        out = run_tasks(_log_and_negate, [1, 2, 3], n_workers=2, threads=1, order=[2, 0, 1])
-    assert out == [-1, -2, -3]
-    assert [r.getMessage() for r in caplog.records] == ["task 3 ran", "task 1 ran", "task 2 ran"]
+def test_stream_runs_tasks_as_submitted_and_replays_their_logs(caplog):
+    stream = TaskStream(_log_and_negate, n_workers=2, threads=1)
+    with caplog.at_level(logging.WARNING, logger="sklearn_mgc"), stream:
+        first = stream.submit([1, 2], keys=[1, 0])
+        second = stream.submit([3], keys=[2])
+        assert stream.wait(second + first) == [-3, -1, -2]
+    assert sorted(r.getMessage() for r in caplog.records) == [f"task {i} ran" for i in (1, 2, 3)]
+
+
+def test_stream_in_one_process_runs_the_smallest_key_first():
+    ran = []
+    with TaskStream(ran.append, n_workers=1, threads=None) as stream:
+        handles = stream.submit(["c", "a", "b"], keys=[3, 1, 2])
+        assert ran == []  # nothing runs before it is waited for
+        stream.wait(handles[2:])
+        assert ran == ["a", "b"]
+        stream.wait(handles[:2])
+    assert ran == ["a", "b", "c"]
+
+
+@dataclass
+class _Holder:
+    big: np.ndarray
+    small: np.ndarray
+
+
+def _describe(task):
+    return type(task.big).__name__, task.big.flags.writeable, float(task.big.sum()), task.small
+
+
+def test_stream_shares_large_arrays_once_as_memory_maps():
+    big, small = np.arange(2**19, dtype=np.float32), np.arange(3)
+    with TaskStream(_describe, n_workers=2, threads=1) as stream:
+        handles = stream.submit([_Holder(big, small), _Holder(big, small + 1)], keys=[0, 1])
+        out = stream.wait(handles)
+        assert len(os.listdir(stream._folder.name)) == 1  # written once for both tasks
+        folder = stream._folder.name
+    assert [o[:3] for o in out] == [("memmap", False, float(big.sum()))] * 2
+    np.testing.assert_array_equal(out[1][3], small + 1)
+    assert not os.path.exists(folder)  # removed when the stream closes
+
+
+def _die(_):
+    os._exit(3)
+
+
+def test_stream_raises_when_a_worker_dies_instead_of_waiting_forever():
+    with TaskStream(_die, n_workers=2, threads=1) as stream:
+        handles = stream.submit([0, 1, 2], keys=[0, 1, 2])
+        with pytest.raises(Exception, match="(?i)terminated|broken|exit"):
+            stream.wait(handles)
 
 
 def test_parallel_cells_are_identical_to_one_process(extraction, tmp_path):

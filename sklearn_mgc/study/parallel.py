@@ -1,20 +1,31 @@
 """Independent cells of the study's grid trained in parallel processes.
 
 :func:`plan_workers` chooses how many processes and how many torch threads each (never more
-threads than cores); :func:`run_tasks` runs a module-level function over picklable tasks in
-that many loky processes (joblib), or in this process when there is one worker, and returns
-the results in the order of the tasks. A worker's log records on the ``sklearn_mgc`` loggers
-and its warnings are collected and replayed on this process's loggers when its task returns,
-so the messages of a parallel run reach the same handlers as those of a serial one.
+threads than cores); a :class:`TaskStream` runs a module-level function over picklable tasks
+in that many loky processes (joblib's), started as the tasks are submitted while the caller
+goes on, or in this process when there is one worker. A worker's log records on the
+``sklearn_mgc`` loggers and its warnings are collected and replayed on this process's loggers
+when its task returns, so the messages of a parallel run reach the same handlers as those of
+a serial one.
 """
 
+import copy
+import functools
+import heapq
+import itertools
 import logging
+import os
+import tempfile
+import threading
 import warnings
+from dataclasses import dataclass
+
+import numpy as np
 
 from .._io import get_logger
 from ._scoped import torch_threads
 
-__all__ = ["plan_workers", "run_tasks"]
+__all__ = ["plan_workers", "TaskStream"]
 
 _ROOT = "sklearn_mgc"
 _logger = get_logger("sklearn_mgc.study")
@@ -61,52 +72,171 @@ def plan_workers(n_jobs, n_tasks, threads, *, cores=None):
     return n_workers, share if threads is None else max(1, min(int(threads), share))
 
 
-def run_tasks(func, tasks, *, n_workers, threads, order=None):
-    """``[func(task) for task in tasks]``, in ``n_workers`` processes with ``threads`` each.
+class TaskStream:
+    """Tasks run in ``n_workers`` processes as they are submitted, while the caller goes on.
+
+    :meth:`submit` queues tasks and returns at once; the processes start the pending task
+    with the smallest key whenever one of them is free (so tasks submitted later can still
+    start first: the longest first balance the processes); :meth:`wait` returns the results
+    of the tasks asked for, in their order. The study submits the cells of a representation
+    as soon as it is extracted and extracts the next one while they train, so that no core
+    waits for the extraction, the weight checks or the other serial steps.
+
+    With one worker nothing runs in the background: :meth:`wait` runs the pending tasks in
+    this process, smallest key first, with ``threads`` torch threads.
+
+    Numpy arrays of more than 1 MiB held by a task (its attributes) are written once to a
+    temporary folder and memory-mapped by the processes, so that the cells of one
+    representation share its sequences instead of each receiving a copy. A worker's log
+    records and warnings are replayed on this process's loggers when its task ends.
 
     Parameters
     ----------
     func : callable
         A module-level function (picklable), called as ``func(task)``.
-    tasks : list
-        Picklable arguments; numpy arrays in them are shared with the processes by joblib
-        (memory-mapped above 1 MB).
     n_workers : int
-        1 runs in this process, with ``threads`` torch threads.
+        Processes; 1 runs the tasks in this process.
     threads : int or None
-        Torch threads while a task runs.
-    order : list of int or None, default=None
-        The order in which to start the tasks (the longest first balance the processes);
-        the results come back in the order of ``tasks`` whatever it is.
-
-    Returns
-    -------
-    results : list
+        Torch threads while a task runs (None: torch's setting).
 
     Examples
     --------
-    >>> from sklearn_mgc.study.parallel import run_tasks
-    >>> run_tasks(abs, [-1, 2, -3], n_workers=1, threads=None, order=[2, 0, 1])
+    >>> from sklearn_mgc.study.parallel import TaskStream
+    >>> with TaskStream(abs, n_workers=1, threads=None) as stream:
+    ...     first = stream.submit([-1, 2], keys=[1, 0])
+    ...     second = stream.submit([-3], keys=[2])
+    ...     stream.wait(first + second)
     [1, 2, 3]
     """
-    order = list(range(len(tasks))) if order is None else list(order)
-    if n_workers == 1:
-        done = [_in_process(func, tasks[i], threads) for i in order]
-    else:
-        from joblib import Parallel, delayed
 
-        level = logging.getLogger(_ROOT).getEffectiveLevel()
-        parallel = Parallel(n_jobs=n_workers, backend="loky", batch_size=1, pre_dispatch="all")
-        done = []
-        for result, records in parallel(
-            delayed(_in_worker)(func, tasks[i], threads, level) for i in order
-        ):
+    def __init__(self, func, *, n_workers, threads):
+        self.func, self.n_workers, self.threads = func, n_workers, threads
+        self._pending, self._results, self._running = [], {}, 0
+        self._count = itertools.count()
+        self._changed = threading.Condition()
+        self._executor = self._folder = None
+        self._shared = {}
+        self._level = logging.getLogger(_ROOT).getEffectiveLevel()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        self.close(kill=exc_type is not None)
+
+    def submit(self, tasks, keys):
+        """Queue ``tasks`` (started smallest key first); return their handles."""
+        if self.n_workers > 1:
+            tasks = [self._share(task) for task in tasks]
+        with self._changed:
+            handles = []
+            for task, key in zip(tasks, keys, strict=True):
+                handles.append(next(self._count))
+                heapq.heappush(self._pending, (key, handles[-1], task))
+            if self.n_workers > 1:
+                self._start()
+        return handles
+
+    def wait(self, handles):
+        """The results of the tasks ``handles`` name, in that order (once each)."""
+        if self.n_workers == 1:
+            self._run_here(set(handles))
+        with self._changed:
+            self._changed.wait_for(lambda: all(h in self._results for h in handles))
+            results = [self._results.pop(h) for h in handles]
+        for result in results:
+            if isinstance(result, _Failed):
+                raise result.error
+        return results
+
+    def close(self, kill=False):
+        """Stop the processes (after their running tasks, or at once with ``kill``) and
+        remove the shared arrays."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, kill_workers=kill)
+            self._executor = None
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder, self._shared = None, {}
+
+    def _run_here(self, handles):
+        while handles & {h for _, h, _ in self._pending}:
+            _, handle, task = heapq.heappop(self._pending)
+            self._results[handle] = _in_process(self.func, task, self.threads)
+
+    def _start(self):
+        """Start pending tasks on the free processes (the caller holds the condition)."""
+        if self._executor is None:
+            from joblib.externals.loky import ProcessPoolExecutor
+
+            self._executor = ProcessPoolExecutor(max_workers=self.n_workers)
+        while self._pending and self._running < self.n_workers:
+            _, handle, task = heapq.heappop(self._pending)
+            future = self._executor.submit(_in_worker, self.func, task, self.threads, self._level)
+            self._running += 1
+            future.add_done_callback(functools.partial(self._finished, handle))
+
+    def _finished(self, handle, future):
+        try:
+            result, records = future.result()
             _replay(records)
-            done.append(result)
-    results = [None] * len(tasks)
-    for i, result in zip(order, done):
-        results[i] = result
-    return results
+        except BaseException as exc:  # a worker died: wait() raises it
+            result = _Failed(exc)
+        with self._changed:
+            self._results[handle] = result
+            self._running -= 1
+            try:
+                self._start()
+            except BaseException as exc:  # the pool is broken: no pending task can start
+                while self._pending:
+                    self._results[heapq.heappop(self._pending)[1]] = _Failed(exc)
+            self._changed.notify_all()
+
+    def _share(self, task):
+        """``task``, its large arrays replaced by memory-mapped files (each written once)."""
+        arrays = {
+            k: v
+            for k, v in getattr(task, "__dict__", {}).items()
+            if isinstance(v, np.ndarray) and v.nbytes > _SHARE_BYTES
+        }
+        if not arrays:
+            return task
+        if self._folder is None:
+            self._folder = tempfile.TemporaryDirectory(prefix="sklearn-mgc-cells-")
+        task = copy.copy(task)
+        for name, array in arrays.items():
+            if id(array) not in self._shared:  # the array is kept, so its id stays its own
+                path = os.path.join(self._folder.name, f"{len(self._shared)}.npy")
+                np.save(path, array)
+                self._shared[id(array)] = (_Mapped(path), array)
+            setattr(task, name, self._shared[id(array)][0])
+        return task
+
+
+_SHARE_BYTES = 2**20
+
+
+@dataclass(frozen=True)
+class _Mapped:
+    """A shared array, as a task travels to a worker: the ``.npy`` file to memory-map."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
+
+
+def _unshare(task):
+    """``task`` with its shared arrays memory-mapped (read-only), in a worker."""
+    mapped = {k: v for k, v in getattr(task, "__dict__", {}).items() if isinstance(v, _Mapped)}
+    if not mapped:
+        return task
+    task = copy.copy(task)
+    for name, ref in mapped.items():
+        setattr(task, name, np.load(ref.path, mmap_mode="r"))
+    return task
 
 
 def _in_process(func, task, threads):
@@ -137,7 +267,7 @@ def _in_worker(func, task, threads, level):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")  # each warning once per task and place
-            result = _in_process(func, task, threads)
+            result = _in_process(func, _unshare(task), threads)
         for w in caught:
             _logger.warning("%s: %s", w.category.__name__, w.message)
     finally:

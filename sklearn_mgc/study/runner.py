@@ -24,7 +24,7 @@ from .report import (
     write_csv,
     write_report,
 )
-from .trials import best_trial, cell_workers, evaluate_grid, refit
+from .trials import best_trial, cell_stream, cell_workers, collect_cells, refit, submit_cells
 
 __all__ = ["StudyConfig", "plan_pairs", "run_study"]
 
@@ -265,27 +265,30 @@ def run_study(
     config.out_dir.mkdir(parents=True, exist_ok=True)
     ds = _load_data(config)
     run, pending = _Run(config), []
-    for name, models in config.plan():
-        ex = extract(config, ds, name, models)
-        run.skipped += [(name, reason) for reason in ex.skipped]
-        pending += [ex] if ex.models else []
-        if pending and not _may_hold(config, pending):
-            run.evaluate(pending)
-            pending = []
-    run.evaluate(pending)
+    with cell_stream(config, len(config.pairs()) * (config.cv or 1)) as stream:
+        for name, models in config.plan():
+            ex = extract(config, ds, name, models)  # while the cells before it train
+            run.skipped += [(name, reason) for reason in ex.skipped]
+            pending += [submit_cells(stream, config, ex)] if ex.models else []
+            if pending and not _may_hold(config, [p.extraction for p in pending]):
+                run.collect(stream, pending)
+                pending = []
+        run.collect(stream, pending)
     return _conclude(config, ds, run, started)
 
 
-#: Extracted representations wait for their cells to train together while their inputs take
-#: at most this fraction of the available memory (and cells train in parallel processes).
+#: Extracted representations stay in memory while their cells train (in parallel processes,
+#: as the next representations are extracted) as long as their inputs take at most this
+#: fraction of the available memory.
 HOLD_FRACTION = 0.25
 
 
 def _may_hold(config, pending):
-    """Whether to extract the next representation before training ``pending``'s cells.
+    """Whether to extract the next representation before ``pending``'s cells have trained.
 
-    Training the cells of several representations in one pool keeps the processes busy to
-    the end; it is worth holding their inputs in memory only when there are processes.
+    In parallel processes the cells train while the next representation is extracted, and
+    those of several representations share the processes to the end; it is worth holding
+    their inputs in memory only when there are processes.
     """
     if cell_workers(config, 2)[0] < 2:
         return False
@@ -309,12 +312,10 @@ class _Run:
     best: object = None
     best_extraction: object = None
 
-    def evaluate(self, extractions):
-        """Train the cells of ``extractions`` (in one pool) and add them."""
-        if extractions:
-            cells = evaluate_grid(self.config, [(ex, ex.models) for ex in extractions])
-            for ex, trials in zip(extractions, cells):
-                self.add(ex, trials)
+    def collect(self, stream, pending):
+        """Wait for the cells of ``pending`` (:class:`~.trials.PendingCells`) and add them."""
+        for cells in pending:
+            self.add(cells.extraction, collect_cells(stream, self.config, cells))
 
     def add(self, ex, trials):
         config = self.config

@@ -19,7 +19,7 @@ from .. import _registry
 from .._io import get_logger
 from ._scoped import torch_threads
 from .factories import make_classifier, recipe_params, saved_pipeline
-from .parallel import plan_workers, run_tasks
+from .parallel import TaskStream, plan_workers
 from .report import draw_learning_curves, sorted_rows
 from .stats import macro_f1_interval, summarise_folds, wilson_interval
 
@@ -29,6 +29,10 @@ __all__ = [
     "evaluate",
     "evaluate_cells",
     "evaluate_grid",
+    "cell_stream",
+    "submit_cells",
+    "collect_cells",
+    "PendingCells",
     "refit",
     "train_cell",
     "cell_workers",
@@ -147,28 +151,61 @@ def evaluate_grid(config, cells):
     trials : list of list of Trial
         For each entry of ``cells``, its trials in the order of its models.
     """
-    plan = [(k, ex, m, _folds(config, ex)) for k, (ex, models) in enumerate(cells) for m in models]
-    tasks = [
-        _task(config, ex, m, i, tr, te)
-        for _, ex, m, folds in plan
-        for i, (tr, te) in enumerate(folds)
-    ]
-    n_workers, threads = cell_workers(config, len(tasks))
-    if n_workers > 1:  # the random forest's trees share the cores of one worker
+    n_tasks = sum(len(models) * len(_folds(config, ex)) for ex, models in cells)
+    with cell_stream(config, n_tasks) as stream:
+        pending = [submit_cells(stream, config, ex, models) for ex, models in cells]
+        return [collect_cells(stream, config, p) for p in pending]
+
+
+def cell_stream(config, n_tasks):
+    """The :class:`~.parallel.TaskStream` that trains up to ``n_tasks`` cells of the grid
+    (:func:`cell_workers` processes)."""
+    n_workers, threads = cell_workers(config, n_tasks)
+    return TaskStream(train_cell, n_workers=n_workers, threads=threads)
+
+
+@dataclass
+class PendingCells:
+    """The cells of one representation queued on a stream: ``(model, folds, handles)`` each."""
+
+    extraction: object
+    plan: list
+
+
+def submit_cells(stream, config, extraction, models=None):
+    """Queue every (model, fold) task of ``extraction`` on ``stream``; return them pending.
+
+    Parameters
+    ----------
+    stream : :class:`~.parallel.TaskStream`
+        From :func:`cell_stream`; its processes start the largest inputs first.
+    config : StudyConfig
+    extraction : Extraction
+    models : sequence of str or None, default=None
+        None: ``extraction.models``.
+
+    Returns
+    -------
+    pending : PendingCells
+        For :func:`collect_cells`.
+    """
+    ex = extraction
+    models = ex.models if models is None else models
+    folds = _folds(config, ex)
+    tasks = [_task(config, ex, m, i, tr, te) for m in models for i, (tr, te) in enumerate(folds)]
+    if stream.n_workers > 1:  # the random forest's trees share the cores of one worker
         for t in tasks:
-            t.settings["n_jobs"] = max(1, (threads or 1))
-    where = f" in {n_workers} processes" if n_workers > 1 else ""
-    names = ", ".join(ex.name for ex, _ in cells)
-    config.info(f"training {len(plan)} models on {names}: {len(tasks)} fits{where} ...")
-    results = iter(
-        run_tasks(
-            train_cell, tasks, n_workers=n_workers, threads=threads, order=_largest_first(tasks)
-        )
-    )
-    trials = [[] for _ in cells]
-    for k, ex, _model, folds in plan:
-        trials[k].append(_trial(config, ex, folds, [next(results) for _ in folds]))
-    return trials
+            t.settings["n_jobs"] = max(1, (stream.threads or 1))
+    where = f" in {stream.n_workers} processes" if stream.n_workers > 1 else ""
+    config.info(f"training {len(models)} models on {ex.name}: {len(tasks)} fits{where} ...")
+    handles = iter(stream.submit(tasks, keys=[_size_key(t) for t in tasks]))
+    return PendingCells(ex, [(m, folds, [next(handles) for _ in folds]) for m in models])
+
+
+def collect_cells(stream, config, pending):
+    """The :class:`Trial` of each model of ``pending``, once its tasks have run."""
+    ex = pending.extraction
+    return [_trial(config, ex, folds, stream.wait(handles)) for _, folds, handles in pending.plan]
 
 
 def cell_workers(config, n_tasks):
@@ -224,19 +261,14 @@ def _task(config, ex, model, fold, train, test):
     return Task(model, inputs, ex.target, train, test, row, settings, keep, str(config.out_dir))
 
 
-def _largest_first(tasks):
-    """Start order, so that the processes end together: sequence networks first, on the
+def _size_key(task):
+    """Start key: the processes end together when the sequence networks start first, on the
     largest inputs (values per training set) first, the heavier networks (later in the
     registry) first among equals; then the vector models."""
     rank = {m: i for i, m in enumerate(_registry.model_names())}
-
-    def key(i):
-        task = tasks[i]
-        spec = _registry.model(task.model)
-        size = len(task.train) * int(np.prod(task.X.shape[1:]))
-        return (spec.kind != "sequence", -size, -rank[spec.name], i)
-
-    return sorted(range(len(tasks)), key=key)
+    spec = _registry.model(task.model)
+    size = len(task.train) * int(np.prod(task.X.shape[1:]))
+    return (spec.kind != "sequence", -size, -rank[spec.name])
 
 
 def train_cell(task):
