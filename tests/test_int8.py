@@ -231,3 +231,21 @@ def test_fold_group_norms_only_in_small_group_norm_conv_layers():
     restored = pickle.loads(pickle.dumps(net))
     with torch.inference_mode():
         assert torch.equal(restored[:3](x), net[:3](x))
+
+
+def test_int8_conv_with_the_known_range_equals_the_dynamic_linear(monkeypatch):
+    # the rows' quantization range, taken from the frames' extremes and given to the
+    # fixed-scale operator, is the one the dynamic Linear layer finds by reading them
+    assert _int8._LINEAR_FP32 is not None  # this PyTorch has the operator
+    torch.manual_seed(4)
+    conv = torch.nn.Conv1d(128, 64, 3, stride=2)
+    x = torch.nn.functional.gelu(torch.randn(2, 128, 601)) * torch.linspace(0.01, 3.0, 601)
+    quantized = Int8Conv1d(conv)
+    with torch.inference_mode():
+        out = quantized(x)
+        monkeypatch.setattr(_int8, "_LINEAR_FP32", None)
+        dynamic = quantized(x)
+        ref = conv(x)
+    assert _cosine(out, dynamic) > 0.99999
+    assert (out - dynamic).abs().max() < 0.01 * ref.abs().max()
+    assert abs(_cosine(out, ref) - _cosine(dynamic, ref)) < 1e-4

@@ -11,9 +11,9 @@ AVX2 CPU, wav2vec2-base's 512 x 3 stride-2 layers: about 1.6x with a channels-la
 1.2x with the transpose the first of them needs). That transpose is gone when the first layer
 is a :class:`NormedConv1d`: the small first convolution and the per-channel group norm after
 it (wav2vec2-base, HuBERT-base) as one float32 matrix product, the norm folded into its
-weights, written channels-last (one thread, 10 s chunks: about 1.6x faster than the convolution and
-the norm, and the next layer 1.3x faster without its transpose). Torch is imported at the top: this module is only imported once int8 is
-asked for.
+weights, written channels-last (one thread, 10 s chunks: about 1.6x faster than the
+convolution and the norm, and the next layer 1.3x faster without its transpose). Torch is
+imported at the top: this module is only imported once int8 is asked for.
 """
 
 import torch
@@ -103,19 +103,50 @@ class Int8Conv1d(torch.nn.Module):
         # each window divided by its largest magnitude, the product multiplied back: int8 then
         # resolves a quiet frame as finely as a loud one (per-frame activation scales)
         low, high = frames.amin(-1), frames.amax(-1)  # 3x faster than aminmax(dim=-1)
-        peak = torch.maximum(high, -low).unfold(-1, k, s).amax(-1).clamp_min(1e-30)
+        peak = torch.maximum(high, -low).unfold(-1, k, s).amax(-1).clamp_min(1e-30)  # (b, t)
+        # the extremes of each window once divided by its peak: the rows' quantization range
+        low = low.unfold(-1, k, s).amin(-1) / peak
+        high = high.unfold(-1, k, s).amax(-1) / peak
         peak = peak.unsqueeze(-1)  # (b, t, 1)
         out = x.new_empty((b, t, self.out_channels))
         step = max(1, _BLOCK_ROWS // b)
         for start in range(0, t, step):
             stop = min(t, start + step)
             rows = windows[:, start:stop] / peak[:, start:stop]
-            product = self.linear(rows.view(-1, k * c)).view(b, stop - start, -1)
+            rows = rows.view(-1, k * c)
+            product = self._product(rows, low[:, start:stop], high[:, start:stop])
+            product = product.view(b, stop - start, -1)
             if self.bias is None:
                 torch.mul(product, peak[:, start:stop], out=out[:, start:stop])
             else:
                 torch.addcmul(self.bias, product, peak[:, start:stop], out=out[:, start:stop])
         return out.transpose(1, 2)
+
+    def _product(self, rows, low, high):
+        """``self.linear(rows)``, the rows' range ``[low.min(), high.max()]`` known.
+
+        The dynamic Linear layer reads its input once to find that range, then again to
+        quantize it; here the range comes from the frames' extremes, already at hand, and
+        PyTorch's x86 operator that quantizes with a given scale (the one the dynamic layer
+        would choose: 7 bits, as fbgemm's ``reduce_range``) skips the first read.
+        """
+        if _LINEAR_FP32 is None:  # pragma: no cover - an older PyTorch
+            return self.linear(rows)
+        lowest, highest = min(float(low.min()), 0.0), max(float(high.max()), 0.0)
+        scale = max((highest - lowest) / 127, 1e-30)
+        zero_point = min(127, max(0, round(-lowest / scale)))
+        return _LINEAR_FP32(rows, scale, zero_point, self.linear._packed_params._packed_params)
+
+
+def _fixed_scale_linear():
+    """PyTorch's ``quantized::linear_with_input_q_dq_qweight_dq_output_fp32``, or None."""
+    try:
+        return torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32
+    except (AttributeError, RuntimeError):  # pragma: no cover - an older PyTorch
+        return None
+
+
+_LINEAR_FP32 = _fixed_scale_linear()
 
 
 def _channels_last(x):
