@@ -91,15 +91,9 @@ class Int8Conv1d(torch.nn.Module):
         )
 
     def forward(self, x):
-        b, c, n = x.shape
         k, s = self.kernel_size, self.stride
-        t = (n - k) // s + 1
-        if t < 1:
-            raise RuntimeError(f"input of {n} frames is shorter than the kernel ({k})")
-        frames = x.transpose(1, 2)
-        if not frames.is_contiguous():
-            frames = _channels_last(x)
-        windows = frames.as_strided((b, t, k * c), (n * c, s * c, 1))
+        frames, windows = _windows(x, k, s)
+        b, t = windows.shape[:2]
         # each window divided by its largest magnitude, the product multiplied back: int8 then
         # resolves a quiet frame as finely as a loud one (per-frame activation scales)
         low, high = frames.amin(-1), frames.amax(-1)  # 3x faster than aminmax(dim=-1)
@@ -113,7 +107,7 @@ class Int8Conv1d(torch.nn.Module):
         for start in range(0, t, step):
             stop = min(t, start + step)
             rows = windows[:, start:stop] / peak[:, start:stop]
-            rows = rows.view(-1, k * c)
+            rows = rows.view(-1, windows.shape[-1])
             product = self._product(rows, low[:, start:stop], high[:, start:stop])
             product = product.view(b, stop - start, -1)
             if self.bias is None:
@@ -147,6 +141,19 @@ def _fixed_scale_linear():
 
 
 _LINEAR_FP32 = _fixed_scale_linear()
+
+
+def _windows(x, k, s):
+    """The frames ``(b, n, c)`` of ``x`` ``(b, c, n)``, channels-last (a view when ``x`` is laid
+    out so), and a view of the ``t`` windows of ``k`` frames, ``s`` apart: ``(b, t, k * c)``."""
+    b, c, n = x.shape
+    t = (n - k) // s + 1
+    if t < 1:
+        raise RuntimeError(f"input of {n} frames is shorter than the kernel ({k})")
+    frames = x.transpose(1, 2)
+    if not frames.is_contiguous():
+        frames = _channels_last(x)
+    return frames, frames.as_strided((b, t, k * c), (n * c, s * c, 1))
 
 
 def _channels_last(x):
@@ -275,15 +282,8 @@ class NormedConv1d(torch.nn.Module):
         )
 
     def forward(self, x):
-        b, c, n = x.shape
-        k, s = self.kernel_size, self.stride
-        t = (n - k) // s + 1
-        if t < 1:
-            raise RuntimeError(f"input of {n} frames is shorter than the kernel ({k})")
-        frames = x.transpose(1, 2)
-        if not frames.is_contiguous():
-            frames = _channels_last(x)
-        windows = frames.as_strided((b, t, k * c), (n * c, s * c, 1)).contiguous()
+        windows = _windows(x, self.kernel_size, self.stride)[1].contiguous()
+        t = windows.shape[1]
         mean = windows.mean(1, dtype=torch.float64)  # (b, k * c)
         centred = windows.double() - mean[:, None]
         cov = centred.transpose(1, 2) @ centred / t  # (b, k * c, k * c)
