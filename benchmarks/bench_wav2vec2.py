@@ -46,6 +46,20 @@ only), the same command gave 9.29 / 9.33 / 7.49 (1.24x), cosine at least 0.99848
 7.40-7.81 s (1.20x-1.23x) against 6.94-6.95 s (1.32x-1.35x). Peak memory, 1-minute track,
 batch_size=2, 10 s chunks: float32 1301 MB, int8 with Linear layers only 1381 MB, int8 with
 the convolutions 1406 MB.
+
+``--compare``, 2026-11-29 later (same machine, load average about 4): transformers 8.45, float32
+8.91 (0.95x), int8 5.45 (1.55x); int8 fidelity: cosine at least 0.99564 (median 0.99763),
+difference 0.39. The int8 model's first convolution and its per-channel group norm now run
+as one float32 matrix product written channels-last (``_int8.NormedConv1d``, so the next
+layer skips its transpose), and the int8 convolutions quantize their rows with a range known
+beforehand. In one process, interleaved, on the model alone (3 clips x 2): int8 before these
+two changes 6.51 s per clip, with the first 5.75 s, with both 6.01 s (the second change is
+within the noise there; on the front end alone, 12 interleaved runs: 1.79 s against 1.74 s
+per 20 s of audio). Profile of one int8 forward (2 chunks of 10 s, one thread), before:
+int8 matrix products 57%, the first convolution and the positional one (mkldnn) 13%,
+attention 11%, GELU 6%, the first layer's group norm 2%, the transposed copy of the
+first layer's output 3%; after: int8 matrix products 61%, attention 12%, GELU 9%, the
+positional convolution 6%, the first layer (one batched product) 2%.
 """
 
 import argparse

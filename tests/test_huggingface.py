@@ -392,12 +392,15 @@ def _save_wide_conv_model(directory, kind, **config):
     [("wav2vec2", {}), ("hubert", {"feat_extract_norm": "layer", "conv_bias": True})],
 )
 def test_int8_quantizes_the_convolutional_front_end(tmp_path, kind, config):
-    from sklearn_mgc.features._int8 import Int8Conv1d
+    from sklearn_mgc.features._int8 import Int8Conv1d, NormedConv1d
 
     directory = _save_wide_conv_model(tmp_path / kind, kind, **config)
     feat, restored = _int8_against_float32(directory)
     convs = feat.model_.feature_extractor.conv_layers
-    assert [type(layer.conv) for layer in convs] == [torch.nn.Conv1d, Int8Conv1d, Int8Conv1d]
+    # the first convolution (1 x 10) stays float32: with a per-channel group norm after it
+    # (feat_extract_norm="group"), the norm folded into it (NormedConv1d)
+    first = NormedConv1d if kind == "wav2vec2" else torch.nn.Conv1d
+    assert [type(layer.conv) for layer in convs] == [first, Int8Conv1d, Int8Conv1d]
     # the first convolution (1 x 10) and the positional one (grouped, padded, weight-normed)
     # stay float32
     assert isinstance(feat.model_.encoder.pos_conv_embed.conv, torch.nn.Conv1d)

@@ -9,6 +9,8 @@ torch = pytest.importorskip("torch")
 from sklearn_mgc.features import _int8  # noqa: E402
 from sklearn_mgc.features._int8 import (  # noqa: E402
     Int8Conv1d,
+    NormedConv1d,
+    fold_group_norms,
     is_plain_conv1d,
     quantize_convolutions,
 )
@@ -146,3 +148,104 @@ def test_encodecmae_convolutions_stay_float32():
     kinds = {type(m).__name__ for m in feat.model_.modules()}
     assert "Int8Conv1d" not in kinds
     assert not any(type(m) is torch.nn.Conv1d for m in feat.model_.modules())
+
+
+class _GroupNormConvLayer(torch.nn.Module):
+    """The layout of transformers' ``Wav2Vec2GroupNormConvLayer`` (and its copies)."""
+
+    def __init__(self, conv, norm):
+        super().__init__()
+        self.conv, self.layer_norm, self.activation = conv, norm, torch.nn.GELU()
+
+    def forward(self, x):
+        return self.activation(self.layer_norm(self.conv(x)))
+
+
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("in_channels, kernel, stride, bias", [(1, 10, 5, False), (4, 3, 2, True)])
+def test_normed_conv_equals_conv_then_group_norm(in_channels, kernel, stride, bias, affine):
+    torch.manual_seed(kernel)
+    conv = torch.nn.Conv1d(in_channels, 48, kernel, stride=stride, bias=bias)
+    norm = torch.nn.GroupNorm(48, 48, eps=1e-5, affine=affine)
+    if affine:
+        torch.nn.init.uniform_(norm.weight, 0.5, 1.5)
+        torch.nn.init.uniform_(norm.bias, -1.0, 1.0)
+    x = torch.randn(3, in_channels, 4001) * torch.tensor([1.0, 1e-3, 50.0])[:, None, None]
+    x += 2.0  # an offset: the statistics are centred
+    fused = NormedConv1d(conv, norm)
+    with torch.inference_mode():
+        ref, out = norm(conv(x)), fused(x)
+        # a channels-last input gives the same result
+        out_cl = fused(x.transpose(1, 2).contiguous().transpose(1, 2))
+    assert out.shape == ref.shape and out.dtype == torch.float32
+    assert out.transpose(1, 2).is_contiguous()  # channels-last, for the next Int8Conv1d
+    # the same function up to rounding: as close to a float64 reference as the float32 layers
+    # (the quiet item with an offset loses about 1e-4 to rounding, in both)
+    exact = torch.nn.functional.group_norm(
+        torch.nn.functional.conv1d(x.double(), conv.weight.double(), None, stride),
+        48,
+        norm.weight if norm.weight is None else norm.weight.double(),
+        norm.bias if norm.bias is None else norm.bias.double(),
+        eps=norm.eps,
+    )
+    error, ref_error = (out - exact).abs().amax((1, 2)), (ref - exact).abs().amax((1, 2))
+    assert (error <= 2 * ref_error + 1e-6).all() and error.max() < 1e-3
+    assert torch.allclose(out_cl, out, atol=1e-5)
+
+
+def test_normed_conv_checks_its_input():
+    conv, norm = torch.nn.Conv1d(1, 8, 10, stride=5), torch.nn.GroupNorm(8, 8)
+    with pytest.raises(RuntimeError, match="shorter than the kernel"):
+        NormedConv1d(conv, norm)(torch.randn(1, 1, 9))
+    with pytest.raises(ValueError, match="not a GroupNorm of one group per channel"):
+        NormedConv1d(conv, torch.nn.GroupNorm(4, 8))
+    with pytest.raises(ValueError, match="not a plain Conv1d"):
+        NormedConv1d(torch.nn.Conv1d(1, 8, 10, padding=2), norm)
+
+
+def test_fold_group_norms_only_in_small_group_norm_conv_layers():
+    torch.manual_seed(3)
+    first = _GroupNormConvLayer(torch.nn.Conv1d(1, 64, 10, stride=5), torch.nn.GroupNorm(64, 64))
+    net = torch.nn.Sequential(
+        first,
+        _GroupNormConvLayer(torch.nn.Conv1d(64, 64, 4, stride=2), torch.nn.GroupNorm(64, 64)),
+        _GroupNormConvLayer(torch.nn.Conv1d(64, 64, 4, stride=2), torch.nn.GroupNorm(8, 64)),
+        torch.nn.Sequential(torch.nn.Conv1d(1, 8, 3), torch.nn.GroupNorm(8, 8)),
+    )
+    x = torch.randn(2, 1, 3000)
+    with torch.inference_mode():
+        ref = net[:3](x)
+        assert fold_group_norms(net) == ["0"]
+        out = net[:3](x)
+    assert isinstance(net[0].conv, NormedConv1d) and isinstance(
+        net[0].layer_norm, torch.nn.Identity
+    )
+    assert type(net[1].conv) is torch.nn.Conv1d  # 64 x 4: quantize_convolutions' share
+    assert type(net[2].layer_norm) is torch.nn.GroupNorm  # 8 groups of 8 channels
+    assert type(net[3][0]) is torch.nn.Conv1d  # not a ...GroupNormConvLayer
+    assert torch.allclose(out, ref, atol=1e-4)
+    # then the next layer is quantized, and reads the channels-last output without a copy
+    assert quantize_convolutions(net) == ["1.conv", "2.conv"]
+    with torch.inference_mode():
+        assert _cosine(net[:3](x), ref) > 0.999
+    restored = pickle.loads(pickle.dumps(net))
+    with torch.inference_mode():
+        assert torch.equal(restored[:3](x), net[:3](x))
+
+
+def test_int8_conv_with_the_known_range_equals_the_dynamic_linear(monkeypatch):
+    # the rows' quantization range, taken from the frames' extremes and given to the
+    # fixed-scale operator, is the one the dynamic Linear layer finds by reading them
+    assert _int8._LINEAR_FP32 is not None  # this PyTorch has the operator
+    torch.manual_seed(4)
+    conv = torch.nn.Conv1d(128, 64, 3, stride=2)
+    x = torch.nn.functional.gelu(torch.randn(2, 128, 601)) * torch.linspace(0.01, 3.0, 601)
+    quantized = Int8Conv1d(conv)
+    with torch.inference_mode():
+        out = quantized(x)
+        monkeypatch.setattr(_int8, "_LINEAR_FP32", None)
+        dynamic = quantized(x)
+        ref = conv(x)
+    assert _cosine(out, dynamic) > 0.99999
+    assert (out - dynamic).abs().max() < 0.01 * ref.abs().max()
+    assert abs(_cosine(out, ref) - _cosine(dynamic, ref)) < 1e-4

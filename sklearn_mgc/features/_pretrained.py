@@ -265,11 +265,13 @@ def _quantize_int8(model, torch, *, convolutions=True):
 
     The Linear layers become ``torch.ao.nn.quantized.dynamic.Linear``; with ``convolutions``,
     every plain ``Conv1d`` (no groups, dilation, padding or weight norm) large enough to gain
-    (``_int8.is_plain_conv1d``) becomes an ``_int8.Int8Conv1d``,
-    the same convolution as an int8 matrix product: the front end of the wav2vec 2.0 family
-    but its first layer (EnCodecMAE has none: its convolutions are weight-normed and padded,
-    and stay float32). ``torch.ao.quantization.quantize_dynamic`` warns that it is deprecated
-    in favour of the separate ``torchao`` package; the warnings are logged once here instead
+    (``_int8.is_plain_conv1d``) becomes an ``_int8.Int8Conv1d``, the same convolution as an
+    int8 matrix product: the front end of the wav2vec 2.0 family but its first layer, which,
+    when a per-channel group norm follows it (wav2vec2-base), becomes an
+    ``_int8.NormedConv1d``: float32, the norm folded in, the output channels-last. EnCodecMAE
+    has none of these: its convolutions are weight-normed and padded, and stay float32.
+    ``torch.ao.quantization.quantize_dynamic`` warns that it is deprecated in favour of the
+    separate ``torchao`` package; the warnings are logged once here instead
     of repeated at every ``fit``.
     """
     import warnings
@@ -277,8 +279,9 @@ def _quantize_int8(model, torch, *, convolutions=True):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if convolutions:
-            from ._int8 import quantize_convolutions
+            from ._int8 import fold_group_norms, quantize_convolutions
 
+            fold_group_norms(model)
             quantize_convolutions(model)
         model = torch.ao.quantization.quantize_dynamic(
             model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
