@@ -114,7 +114,8 @@ class TaskStream:
         self._pending, self._results, self._running = [], {}, 0
         self._count = itertools.count()
         self._changed = threading.Condition()
-        self._executor = self._folder = None
+        self._executor = self._dispatcher = self._folder = None
+        self._closing = False
         self._shared = {}
         self._level = logging.getLogger(_ROOT).getEffectiveLevel()
 
@@ -128,13 +129,13 @@ class TaskStream:
         """Queue ``tasks`` (started smallest key first); return their handles."""
         if self.n_workers > 1:
             tasks = [self._share(task) for task in tasks]
+            self._start_dispatcher()
         with self._changed:
             handles = []
             for task, key in zip(tasks, keys, strict=True):
                 handles.append(next(self._count))
                 heapq.heappush(self._pending, (key, handles[-1], task))
-            if self.n_workers > 1:
-                self._start()
+            self._changed.notify_all()
         return handles
 
     def wait(self, handles):
@@ -151,7 +152,13 @@ class TaskStream:
 
     def close(self, kill=False):
         """Stop the processes (after their running tasks, or at once with ``kill``) and
-        remove the shared arrays."""
+        remove the shared arrays; tasks not started are dropped."""
+        with self._changed:
+            self._closing = True
+            self._changed.notify_all()
+        if self._dispatcher is not None:
+            self._dispatcher.join()
+            self._dispatcher = None
         if self._executor is not None:
             self._executor.shutdown(wait=True, kill_workers=kill)
             self._executor = None
@@ -164,16 +171,38 @@ class TaskStream:
             _, handle, task = heapq.heappop(self._pending)
             self._results[handle] = _in_process(self.func, task, self.threads)
 
-    def _start(self):
-        """Start pending tasks on the free processes (the caller holds the condition)."""
-        if self._executor is None:
+    def _start_dispatcher(self):
+        if self._dispatcher is None:
             from joblib.externals.loky import ProcessPoolExecutor
 
             self._executor = ProcessPoolExecutor(max_workers=self.n_workers)
-        while self._pending and self._running < self.n_workers:
-            _, handle, task = heapq.heappop(self._pending)
-            future = self._executor.submit(_in_worker, self.func, task, self.threads, self._level)
-            self._running += 1
+            self._dispatcher = threading.Thread(
+                target=self._dispatch, name="sklearn-mgc-cells", daemon=True
+            )
+            self._dispatcher.start()
+
+    def _dispatch(self):
+        """The dispatcher thread: start the smallest pending key whenever a process is free.
+
+        Only this thread submits to the executor, and never while holding the condition, which
+        the executor's own thread takes to record a result: no two locks in opposite orders.
+        """
+        while True:
+            with self._changed:
+                self._changed.wait_for(
+                    lambda: self._closing or (self._pending and self._running < self.n_workers)
+                )
+                if self._closing:
+                    return
+                _, handle, task = heapq.heappop(self._pending)
+                self._running += 1
+            try:
+                future = self._executor.submit(
+                    _in_worker, self.func, task, self.threads, self._level
+                )
+            except BaseException as exc:  # the pool is broken: no task can start any more
+                self._fail([handle], exc)
+                return
             future.add_done_callback(functools.partial(self._finished, handle))
 
     def _finished(self, handle, future):
@@ -181,15 +210,20 @@ class TaskStream:
             result, records = future.result()
             _replay(records)
         except BaseException as exc:  # a worker died: wait() raises it
-            result = _Failed(exc)
+            self._fail([handle], exc)
+            return
         with self._changed:
             self._results[handle] = result
             self._running -= 1
-            try:
-                self._start()
-            except BaseException as exc:  # the pool is broken: no pending task can start
-                while self._pending:
-                    self._results[heapq.heappop(self._pending)[1]] = _Failed(exc)
+            self._changed.notify_all()
+
+    def _fail(self, handles, error):
+        """Record ``error`` for ``handles`` (started) and every pending task."""
+        with self._changed:
+            self._running -= len(handles)
+            while self._pending:
+                handles.append(heapq.heappop(self._pending)[1])
+            self._results.update((h, _Failed(error)) for h in handles)
             self._changed.notify_all()
 
     def _share(self, task):

@@ -273,8 +273,24 @@ def run_study(
             if pending and not _may_hold(config, [p.extraction for p in pending]):
                 run.collect(stream, pending)
                 pending = []
+        if stream.n_workers > 1:
+            _import_for_conclusion(config)
         run.collect(stream, pending)
     return _conclude(config, ds, run, started)
+
+
+def _import_for_conclusion(config):
+    """Import what the study's end needs in this process while the cells train in others.
+
+    This process would wait idle for the workers; the pictures and the saved models (a
+    network's optimizer imports ``torch._dynamo`` when its state is first read) otherwise
+    import their libraries, seconds of one core, after the last cell.
+    """
+    import matplotlib.pyplot  # noqa: F401
+    import skops.io  # noqa: F401
+
+    if any(_registry.model(m).kind == "sequence" for m in config.models):
+        import torch._dynamo  # noqa: F401
 
 
 #: Extracted representations stay in memory while their cells train (in parallel processes,
