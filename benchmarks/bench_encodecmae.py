@@ -352,7 +352,9 @@ def main():
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[2, 8])
     parser.add_argument("--compare", action="store_true", help="against the authors' package")
     parser.add_argument("--clips", type=int, default=3, help="GTZAN clips (--compare)")
-    parser.add_argument("--data", default="/work/shared/data/gtzan-mini", help="GTZAN folder")
+    parser.add_argument(
+        "--data", default=os.path.join("..", "shared", "data", "gtzan-mini"), help="GTZAN folder"
+    )
     parser.add_argument(
         "--authors-python",
         default="/tmp/encodecmae-venv/bin/python",
@@ -360,7 +362,7 @@ def main():
     )
     parser.add_argument(
         "--fixtures",
-        default="/work/shared/fixtures/encodecmae",
+        default=os.path.join("..", "shared", "fixtures", "encodecmae"),
         help="EnCodecMAE reference fixtures (their gin configuration feeds the authors' package)",
     )
     parser.add_argument("--bfloat16", action="store_true", help="also time bfloat16 (--compare)")
