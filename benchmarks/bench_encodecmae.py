@@ -24,7 +24,11 @@ persistent subprocess of the throwaway virtual environment given by ``--authors-
 skipped when absent), ``EnCodecMAEFeatures`` in float32, int8 and, with ``--bfloat16``,
 bfloat16 on the CPU. It prints the median CPU seconds per 30 s clip, the ratios to the
 authors' (or, without them, to float32), and the fidelity of each variant: per-frame cosine
-similarity to float32 (min, median) and the largest absolute difference. The authors'
+similarity to float32 (min, median) and the largest absolute difference. The authors' side
+stops unless their model holds every encoder weight of the checkpoint after loading it. The
+random checkpoint shares one feed-forward block among all layers, as the authors' model does
+(their ``TransformerEncoder`` builds one): with one per layer, their loader kept the last
+layer's in every layer, and the outputs agreed only to a cosine of about 0.06. The authors'
 package is never a dependency: install it on its own, for instance::
 
     python3 -m venv /tmp/encodecmae-venv
@@ -141,7 +145,9 @@ def _base_checkpoint(front_end):
 
     from sklearn_mgc.features.encodecmae.model import make_checkpoint
 
-    path = os.path.join(tempfile.gettempdir(), f"bench_encodecmae_base_{front_end}.pt")
+    # v2: one feed-forward block shared by all layers, as in the published models (v1 files had
+    # one per layer, which the authors' code cannot hold: it kept the last layer's for all)
+    path = os.path.join(tempfile.gettempdir(), f"bench_encodecmae_base_{front_end}_v2.pt")
     if not os.path.exists(path):
         ckpt = make_checkpoint(front_end=front_end, dim=768, num_layers=10, n_heads=12, ff_dim=4096)
         torch.save(ckpt, path)
@@ -160,7 +166,14 @@ gin_configure_externals({"module_list_str": state["imports"]})
 gin.parse_config(state["config"])
 model, processor = get_model()
 model, processor = model(), processor()
-model.load_state_dict(state["state_dict"], strict=False)
+missing = model.load_state_dict(state["state_dict"], strict=False).missing_keys
+used = ("wav_encoder.", "masker.", "visible_encoder.encoder_layers.", "visible_encoder.final_norm.")
+missing = [k for k in missing if k.startswith(used)]
+loaded = model.state_dict()
+differ = [k for k, v in state["state_dict"].items() if k in loaded and not loaded[k].equal(v)]
+if missing or differ:  # strict=False only for the training-only parts (decoder, head, ...)
+    sys.exit(f"the authors' model did not take the checkpoint: missing {missing[:4]}, "
+             f"different after loading {differ[:4]} ({len(differ)} in all)")
 model.eval()
 model.processor = processor
 model.visible_encoder.compile = False
@@ -213,8 +226,9 @@ class _Authors:
             text=True,
             env=env,
         )
-        if not json.loads(self.proc.stdout.readline()).get("ready"):
-            raise RuntimeError("the authors' package did not start")
+        line = self.proc.stdout.readline()
+        if not line or not json.loads(line).get("ready"):
+            raise RuntimeError("the authors' package did not start or did not load the checkpoint")
 
     def __call__(self, wave_path, out_path):
         self.proc.stdin.write(json.dumps({"wave": wave_path, "out": out_path}) + "\n")

@@ -201,6 +201,48 @@ def test_other_sizes_load_and_run(tmp_path, front_end):
         assert torch.equal(value, feat.model_.state_dict()[key]), key
 
 
+_FF_KEYS = ("ff_layer.0.weight", "ff_layer.0.bias", "ff_layer.2.weight", "ff_layer.2.bias")
+
+
+def _layer_tensor(sd, i, name):
+    return sd[f"visible_encoder.encoder_layers.{i}.{name}"]
+
+
+@pytest.mark.parametrize("kind", ["mel", "ec"])
+def test_reference_layers_share_one_feed_forward(kind, encodecmae_fixtures):
+    # the authors' TransformerEncoder hands one ff_layer to all its layers: their checkpoints
+    # repeat the same feed-forward weights under every layer's keys
+    _, ckpt = _fixture(encodecmae_fixtures, kind)
+    sd = load_checkpoint(ckpt)["state_dict"]
+    n = 1 + max(int(k.split(".")[2]) for k in sd if k.startswith("visible_encoder.encoder_"))
+    assert n > 1
+    for i in range(1, n):
+        for name in _FF_KEYS:
+            assert torch.equal(_layer_tensor(sd, i, name), _layer_tensor(sd, 0, name)), (i, name)
+        assert not torch.equal(
+            _layer_tensor(sd, i, "att_layer.wq.weight"), _layer_tensor(sd, 0, "att_layer.wq.weight")
+        )
+
+
+def test_make_checkpoint_shares_one_feed_forward_like_the_authors(tmp_path):
+    # a random checkpoint with one feed-forward block per layer is not one the authors' code
+    # can hold (it keeps the last layer's in every layer): base-size parity failed that way
+    ckpt = make_checkpoint(front_end="mel", dim=16, num_layers=3, n_heads=2, ff_dim=32)
+    sd = ckpt["state_dict"]
+    for i in (1, 2):
+        for name in _FF_KEYS:
+            assert _layer_tensor(sd, i, name) is _layer_tensor(sd, 0, name), (i, name)
+        for name in ("att_layer.wq.weight", "norm1.weight"):
+            assert _layer_tensor(sd, i, name) is not _layer_tensor(sd, 0, name)
+    assert _layer_tensor(sd, 0, "ff_layer.0.weight").abs().sum() > 0
+    # saved once, and loaded into our encoder as one block in memory
+    path = tmp_path / "tied.pt"
+    torch.save(ckpt, path)
+    model, _ = build_from_checkpoint(load_checkpoint(path))
+    first = model.layers[0].ff1.weight.data_ptr()
+    assert all(layer.ff1.weight.data_ptr() == first for layer in model.layers)
+
+
 def test_chunks_are_independent(tiny_mel):
     rng = np.random.default_rng(1)
     y = rng.standard_normal(96000 * 2 + 5000).astype(np.float32) * 0.1

@@ -236,7 +236,7 @@ def _tiny_checkpoint_path():
     from .model import make_checkpoint
 
     uid = os.getuid() if hasattr(os, "getuid") else "user"
-    path = os.path.join(tempfile.gettempdir(), f"sklearn_mgc_encodecmae_tiny_v1_{uid}.pt")
+    path = os.path.join(tempfile.gettempdir(), f"sklearn_mgc_encodecmae_tiny_v2_{uid}.pt")
     if not os.path.exists(path):
         ckpt = make_checkpoint(
             front_end="mel", dim=16, num_layers=2, n_heads=2, ff_dim=32, num_mel_bins=32, seed=0

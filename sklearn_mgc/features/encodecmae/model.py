@@ -286,10 +286,37 @@ encodecmae.tasks.features.MelspectrogramProcessor:
 """
 
 
+def _tie_feed_forward(model):
+    """Give every layer the first layer's feed-forward block, as the published model has it.
+
+    The authors' ``TransformerEncoder`` builds one ``ff_layer`` and hands it to all its layers,
+    so a published checkpoint repeats the same feed-forward weights under every layer's keys.
+    Their code cannot hold different ones: loading such a state dict leaves the last layer's in
+    all layers, so a checkpoint with independent ones would not be one of theirs.
+    """
+    for layer in model.layers[1:]:
+        layer.ff1, layer.ff2 = model.layers[0].ff1, model.layers[0].ff2
+
+
+def _detached_copy(state_dict):
+    """A copy of ``state_dict`` in which tensors that shared memory still share it."""
+    copies, out = {}, {}
+    for key, value in state_dict.items():
+        ident = (value.data_ptr(), tuple(value.shape), value.dtype)
+        if ident not in copies:
+            copies[ident] = value.detach().clone()
+        out[key] = copies[ident]
+    return out
+
+
 def make_checkpoint(
     *, front_end="mel", dim=768, num_layers=10, n_heads=12, ff_dim=4096, num_mel_bins=256, seed=0
 ):
     """A randomly initialised checkpoint in the published format (for tests and benchmarks).
+
+    As in the published models, all transformer layers share one feed-forward block (the
+    same tensors under every layer's ``ff_layer`` keys), so that the authors' code, which
+    builds them that way, loads the checkpoint unchanged.
 
     Parameters
     ----------
@@ -315,6 +342,7 @@ def make_checkpoint(
         model = EnCodecMAEEncoder(
             front, dim=dim, num_layers=num_layers, n_heads=n_heads, ff_dim=ff_dim
         )
+        _tie_feed_forward(model)
         for module in model.modules():
             if isinstance(module, nn.Linear):
                 nn.init.xavier_uniform_(module.weight)
@@ -324,5 +352,5 @@ def make_checkpoint(
             model.pos_scale.fill_(1.0)
     config = _CONFIG_COMMON.format(dim=dim, num_layers=num_layers, n_heads=n_heads, max_length=4)
     config += _CONFIG_EC if front_end == "ec" else _CONFIG_MEL.format(num_mel_bins=num_mel_bins)
-    state = {k: v.detach().clone() for k, v in _ours_to_published(model.state_dict()).items()}
+    state = _detached_copy(_ours_to_published(model.state_dict()))
     return {"imports": _IMPORTS, "config": config, "state_dict": state}
