@@ -199,7 +199,9 @@ def run_study(
         Processes training the independent cells (and folds) of the grid at once, clips
         extracted in parallel and trees of the random forest; -1: all cores, None: 1. Each
         process trains with at most ``cores // n_jobs`` torch threads, and the results are
-        identical to ``n_jobs=1``. On a device other than the CPU, cells train one at a time.
+        identical to ``n_jobs=1``. A representation's cells start as soon as it is
+        extracted and train while the next one is extracted. On a device other than the
+        CPU, cells train one at a time.
     random_state : int, default=28
         Seed of the split, the models and the UMAP projection (28 is the study's).
     pretrained : dict or None, default=None
