@@ -242,10 +242,11 @@ def _state_arrays(tensors):
     """``{name: [dtype name, float32 array]}`` of a state dict."""
     state = {}
     for key, value in tensors.items():
-        if value.is_quantized:
+        # a dtype="int8" model holds quantized tensors, packed parameters and dtypes
+        if not hasattr(value, "is_quantized") or value.is_quantized:
             raise ValueError(
-                f"cannot save the quantized tensor {key!r} in the .skops format; save a "
-                ".joblib file, or the float model"
+                f"cannot save the quantized entry {key!r} of an int8 model in the .skops "
+                "format; save a .joblib file, or the model fitted with dtype='float32'"
             )
         state[key] = [str(value.dtype).removeprefix("torch."), value.detach().cpu().float().numpy()]
     return state

@@ -219,3 +219,15 @@ def test_encodecmae_pipeline_round_trips_through_skops(tmp_path):
     expected = pipe.predict_proba(X)
     restored = load_model(save_model(pipe, tmp_path / "m.skops"))
     np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-5)
+
+
+def test_int8_encoder_in_skops_is_refused_clearly_and_joblib_keeps_it(tmp_path):
+    folder = tmp_path / "tiny"
+    _save_tiny_model(folder)
+    x = [np.random.default_rng(0).standard_normal(16000).astype(np.float32)]
+    feat = Wav2Vec2Features(model=str(folder), dtype="int8", duration=1.0, sr=16000).fit(x)
+    with pytest.raises(ValueError, match=r"int8 model in the \.skops format.*\.joblib"):
+        save_model(feat, tmp_path / "f.skops")
+    assert not (tmp_path / "f.skops").exists()  # nothing half-written
+    back = load_model(save_model(feat, tmp_path / "f.joblib"))
+    np.testing.assert_array_equal(back.transform(x), feat.transform(x))
