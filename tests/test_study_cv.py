@@ -325,6 +325,21 @@ def test_stream_shares_large_arrays_once_as_memory_maps():
     assert not os.path.exists(folder)  # removed when the stream closes
 
 
+def _thread_limits(_):
+    import torch
+
+    return (
+        os.environ.get("OMP_NUM_THREADS"),
+        os.environ.get("OPENBLAS_NUM_THREADS"),
+        (torch.get_num_threads()),
+    )
+
+
+def test_stream_workers_never_use_more_threads_than_their_share():
+    with TaskStream(_thread_limits, n_workers=2, threads=1) as stream:
+        assert stream.wait(stream.submit([0, 1], keys=[0, 1])) == [("1", "1", 1)] * 2
+
+
 def _die(_):
     os._exit(3)
 

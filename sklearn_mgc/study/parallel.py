@@ -88,7 +88,9 @@ class TaskStream:
     Numpy arrays of more than 1 MiB held by a task (its attributes) are written once to a
     temporary folder and memory-mapped by the processes, so that the cells of one
     representation share its sequences instead of each receiving a copy. A worker's log
-    records and warnings are replayed on this process's loggers when its task ends.
+    records and warnings are replayed on this process's loggers when its task ends. The
+    processes' native thread pools (OpenMP, OpenBLAS, MKL) are limited to ``threads``, as
+    joblib limits its workers'.
 
     Parameters
     ----------
@@ -175,7 +177,10 @@ class TaskStream:
         if self._dispatcher is None:
             from joblib.externals.loky import ProcessPoolExecutor
 
-            self._executor = ProcessPoolExecutor(max_workers=self.n_workers)
+            # as joblib does for its workers: native thread pools sized to the share of cores
+            limit = str(self.threads or 1)
+            env = dict.fromkeys(_THREAD_VARIABLES, limit)
+            self._executor = ProcessPoolExecutor(max_workers=self.n_workers, env=env)
             self._dispatcher = threading.Thread(
                 target=self._dispatch, name="sklearn-mgc-cells", daemon=True
             )
@@ -248,6 +253,7 @@ class TaskStream:
 
 
 _SHARE_BYTES = 2**20
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @dataclass(frozen=True)
