@@ -1,6 +1,7 @@
 """The study at GTZAN scale: per-epoch and per-clip costs, and the projected wall time.
 
     python benchmarks/bench_scale.py [--threads 1] [--options] [--pretrained] [--out FILE.json]
+    python benchmarks/bench_scale.py --device cuda --epochs-only     # the GPU column
 
 Prints, on this machine:
 
@@ -59,23 +60,33 @@ def _cpu_options(name):
     return options
 
 
-def epoch_seconds(name, n_features, *, n_clips, options, repeats, seed=0):
+def epoch_seconds(name, n_features, *, n_clips, options, repeats, seed=0, device="cpu"):
     """Seconds of one training epoch on 720 clips plus the validation pass on 180."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n_clips, N_FRAMES, n_features), dtype=np.float32)
     y = np.arange(n_clips) % 10
     params = {"validation_fraction": None, "patience": None, **options}
-    make_classifier(name, max_epochs=1, params=params).fit(X[:4], y[:4])  # warm-up
+
+    def make():
+        return make_classifier(name, max_epochs=1, device=device, params=params)
+
+    make().fit(X[:4], y[:4])  # warm-up
     train, valid = [], []
     for _ in range(repeats):
-        clf = make_classifier(name, max_epochs=1, params=params)
+        clf = make()
         t0 = time.perf_counter()
         clf.fit(X, y)
+        _synchronize(device)
         train.append((time.perf_counter() - t0) * N_TRAIN / n_clips)
         t0 = time.perf_counter()
-        clf.predict_proba(X)
+        clf.predict_proba(X)  # returns numpy: the device has finished
         valid.append((time.perf_counter() - t0) * N_VALID / n_clips)
     return float(np.median(train)), float(np.median(valid))
+
+
+def _synchronize(device):
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
 
 
 def _clips(data, n):
@@ -188,6 +199,10 @@ def main():
         "--workers", type=int, default=2, help="processes training cells (study --n-jobs)"
     )
     parser.add_argument("--out", default=None, help="save the figures as JSON")
+    parser.add_argument("--device", default="cpu", help="torch device of the networks")
+    parser.add_argument(
+        "--epochs-only", action="store_true", help="only the per-epoch table (part 1)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -196,10 +211,18 @@ def main():
     for m in args.models:
         for r, n_features in SEQUENCE_FEATURES.items():
             epochs[(r, m)] = epoch_seconds(
-                m, n_features, n_clips=args.clips, options=options[m], repeats=args.repeats
+                m,
+                n_features,
+                n_clips=args.clips,
+                options=options[m],
+                repeats=args.repeats,
+                device=args.device,
             )
             print(f"  {m} on {r}: {sum(epochs[(r, m)]):.1f} s per epoch", flush=True)
     _print_epochs(epochs, options)
+    if args.epochs_only:
+        _save(args.out, {"epochs": {f"{r}/{m}": v for (r, m), v in epochs.items()}}, args)
+        return
 
     files = _clips(args.data, args.extract_clips)
     names = [r.name for r in _registry.REPRESENTATION_SPECS if args.pretrained or not r.pretrained]
@@ -242,18 +265,23 @@ def main():
         )
         for part, seconds in proj.items():
             print(f"  {part:<11}{seconds / 3600:>7.2f} h")
-    if args.out:
-        record = {
-            "epochs": {f"{r}/{m}": v for (r, m), v in epochs.items()},
-            "extraction": extraction,
-            "rf": rf,
-            "projection_s": projections,
-            "slowdown": slowdown,
-            "options": options,
-            "threads": args.threads,
-            "load": os.getloadavg()[0],
-        }
-        Path(args.out).write_text(json.dumps(record, indent=2))
+    record = {
+        "epochs": {f"{r}/{m}": v for (r, m), v in epochs.items()},
+        "extraction": extraction,
+        "rf": rf,
+        "projection_s": projections,
+        "slowdown": slowdown,
+        "options": options,
+    }
+    _save(args.out, record, args)
+
+
+def _save(path, record, args):
+    """Write ``record`` (with the run's settings) as JSON to ``path`` (None: nowhere)."""
+    if path:
+        record = {**record, "threads": args.threads, "device": args.device}
+        record["load"] = os.getloadavg()[0]
+        Path(path).write_text(json.dumps(record, indent=2))
 
 
 if __name__ == "__main__":
