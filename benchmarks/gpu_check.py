@@ -27,10 +27,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-QUICK_STUDY = ["--features", "mfcc", "--models", "rf", "gru", "--n-clips-per-genre", "3"]
-QUICK_STUDY += ["--duration", "0.5", "--max-epochs", "2"]
-NETWORK_STUDY = ["--features", "mfcc", "--models", "gru", "--n-clips-per-genre", "3"]
-NETWORK_STUDY += ["--duration", "0.5", "--max-epochs", "2"]
+TINY_CLIPS, TINY_DURATION = 3, 0.5  # per genre, seconds: the small studies' embedded data
+TINY_STUDY = ["--features", "mfcc", "--n-clips-per-genre", str(TINY_CLIPS)]
+TINY_STUDY += ["--duration", str(TINY_DURATION), "--max-epochs", "2"]
+QUICK_STUDY = [*TINY_STUDY, "--models", "rf", "gru"]
+NETWORK_STUDY = [*TINY_STUDY, "--models", "gru"]
 QUICK_SCALE = ["--models", "gru", "--clips", "8"]
 
 PREDICT_ON_CPU = """
@@ -69,8 +70,8 @@ def study_on_device(device, out, options):
 
 
 def predict_without_gpu(out):
-    settings = {"model": os.path.join(out, "best_model.joblib"), "n_clips_per_genre": 3}
-    settings["duration"] = 0.5  # as NETWORK_STUDY
+    settings = {"model": os.path.join(out, "best_model.joblib")}
+    settings.update(n_clips_per_genre=TINY_CLIPS, duration=TINY_DURATION)  # NETWORK_STUDY's
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
     _, stdout = _run([sys.executable, "-c", PREDICT_ON_CPU, json.dumps(settings)], env=env)
     return json.loads(stdout.strip().splitlines()[-1])

@@ -271,8 +271,8 @@ def _quantize_int8(model, torch, *, convolutions=True):
     ``_int8.NormedConv1d``: float32, the norm folded in, the output channels-last. EnCodecMAE
     has none of these: its convolutions are weight-normed and padded, and stay float32.
     ``torch.ao.quantization.quantize_dynamic`` warns that it is deprecated in favour of the
-    separate ``torchao`` package; the warnings are logged once here instead
-    of repeated at every ``fit``.
+    separate ``torchao`` package; the warnings are logged once here instead of repeated at
+    every ``fit``.
     """
     import warnings
 

@@ -233,23 +233,21 @@ class TaskStream:
 
     def _share(self, task):
         """``task``, its large arrays replaced by memory-mapped files (each written once)."""
-        arrays = {
-            k: v
-            for k, v in getattr(task, "__dict__", {}).items()
-            if isinstance(v, np.ndarray) and v.nbytes > _SHARE_BYTES
-        }
-        if not arrays:
-            return task
+
+        def large(value):
+            return isinstance(value, np.ndarray) and value.nbytes > _SHARE_BYTES
+
+        return _replace_attributes(task, large, self._mapped)
+
+    def _mapped(self, array):
+        """The :class:`_Mapped` file of ``array``, written on its first use."""
         if self._folder is None:
             self._folder = tempfile.TemporaryDirectory(prefix="sklearn-mgc-cells-")
-        task = copy.copy(task)
-        for name, array in arrays.items():
-            if id(array) not in self._shared:  # the array is kept, so its id stays its own
-                path = os.path.join(self._folder.name, f"{len(self._shared)}.npy")
-                np.save(path, array)
-                self._shared[id(array)] = (_Mapped(path), array)
-            setattr(task, name, self._shared[id(array)][0])
-        return task
+        if id(array) not in self._shared:  # the array is kept, so its id stays its own
+            path = os.path.join(self._folder.name, f"{len(self._shared)}.npy")
+            np.save(path, array)
+            self._shared[id(array)] = (_Mapped(path), array)
+        return self._shared[id(array)][0]
 
 
 _SHARE_BYTES = 2**20
@@ -270,12 +268,22 @@ class _Failed:
 
 def _unshare(task):
     """``task`` with its shared arrays memory-mapped (read-only), in a worker."""
-    mapped = {k: v for k, v in getattr(task, "__dict__", {}).items() if isinstance(v, _Mapped)}
-    if not mapped:
+
+    def shared(value):
+        return isinstance(value, _Mapped)
+
+    return _replace_attributes(task, shared, lambda ref: np.load(ref.path, mmap_mode="r"))
+
+
+def _replace_attributes(task, selected, convert):
+    """A shallow copy of ``task`` whose ``selected`` attributes are ``convert``-ed (``task``
+    itself when none is)."""
+    chosen = [k for k, v in getattr(task, "__dict__", {}).items() if selected(v)]
+    if not chosen:
         return task
     task = copy.copy(task)
-    for name, ref in mapped.items():
-        setattr(task, name, np.load(ref.path, mmap_mode="r"))
+    for name in chosen:
+        setattr(task, name, convert(getattr(task, name)))
     return task
 
 

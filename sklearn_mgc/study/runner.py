@@ -267,7 +267,7 @@ def run_study(
     config.out_dir.mkdir(parents=True, exist_ok=True)
     ds = _load_data(config)
     run, pending = _Run(config), []
-    with cell_stream(config, len(config.pairs()) * (config.cv or 1)) as stream:
+    with cell_stream(config, len(config.pairs())) as stream:
         for name, models in config.plan():
             ex = extract(config, ds, name, models)  # while the cells before it train
             run.skipped += [(name, reason) for reason in ex.skipped]

@@ -151,16 +151,15 @@ def evaluate_grid(config, cells):
     trials : list of list of Trial
         For each entry of ``cells``, its trials in the order of its models.
     """
-    n_tasks = sum(len(models) * len(_folds(config, ex)) for ex, models in cells)
-    with cell_stream(config, n_tasks) as stream:
+    with cell_stream(config, sum(len(models) for _, models in cells)) as stream:
         pending = [submit_cells(stream, config, ex, models) for ex, models in cells]
         return [collect_cells(stream, config, p) for p in pending]
 
 
-def cell_stream(config, n_tasks):
-    """The :class:`~.parallel.TaskStream` that trains up to ``n_tasks`` cells of the grid
-    (:func:`cell_workers` processes)."""
-    n_workers, threads = cell_workers(config, n_tasks)
+def cell_stream(config, n_cells):
+    """The :class:`~.parallel.TaskStream` that trains up to ``n_cells`` cells of the grid, one
+    task per cell and fold (:func:`cell_workers` processes)."""
+    n_workers, threads = cell_workers(config, n_cells * (config.cv or 1))
     return TaskStream(train_cell, n_workers=n_workers, threads=threads)
 
 

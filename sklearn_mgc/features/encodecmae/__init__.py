@@ -176,11 +176,11 @@ class EnCodecMAEFeatures(PretrainedFeatures):
 
     # ------------------------------------------------------------------- hooks
     def _hub_file(self):
-        from .hub import HUB_REPO
+        from .hub import HUB_REPO, hub_filename
 
         if not isinstance(self.model, (str, os.PathLike)) or is_local_path(self.model):
             return None
-        return HUB_REPO, f"{os.path.expanduser(os.fspath(self.model))}.pt", None
+        return HUB_REPO, hub_filename(self.model), None
 
     def _fit_model(self):
         import torch

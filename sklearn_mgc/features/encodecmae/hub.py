@@ -4,7 +4,7 @@ import os
 
 from ..._io import is_local_path
 
-__all__ = ["HUB_REPO", "resolve_checkpoint", "load_checkpoint"]
+__all__ = ["HUB_REPO", "hub_filename", "resolve_checkpoint", "load_checkpoint"]
 
 #: Hugging Face repository of the published checkpoints (``<name>.pt``).
 HUB_REPO = "lpepino/encodecmae-v2"
@@ -45,7 +45,7 @@ def resolve_checkpoint(model, *, cache_dir=None):
         )
     if is_local_path(model):
         raise FileNotFoundError(f"EnCodecMAE checkpoint file not found: model={os.fspath(model)!r}")
-    filename = f"{text}.pt"
+    filename = hub_filename(text)
     try:
         from huggingface_hub import hf_hub_download
 
@@ -59,6 +59,17 @@ def resolve_checkpoint(model, *, cache_dir=None):
             f"e.g. EnCodecMAEFeatures(model='/path/to/{filename}'); or check the name "
             "(such as 'mel256-ec-base_st', 'ec-ec-large', 'mel128-ec-base')."
         ) from exc
+
+
+def hub_filename(model):
+    """The file of :data:`HUB_REPO` that the checkpoint name ``model`` names.
+
+    Examples
+    --------
+    >>> hub_filename("mel256-ec-base_st")
+    'mel256-ec-base_st.pt'
+    """
+    return f"{os.path.expanduser(os.fspath(model))}.pt"
 
 
 def load_checkpoint(path):
