@@ -3,7 +3,7 @@
     python benchmarks/learn_gtzan_mini.py [--data ../shared/data/gtzan-mini]
         [--representations mfcc mel] [--networks gru lstm cnn1d cnn2d transformer]
         [--recipes seed modern] [--no-rf] [--repeats 2] [--folds 5] [--max-epochs 50]
-        [--cache-dir DIR] [--threads N] [--device cpu] [--csv folds.csv]
+        [--cache-dir DIR] [--threads N] [--device cpu] [--csv folds.csv [--resume]]
 
 Extracts each representation's sequences once (30 s clips, hop 10 ms; cached on disk), then
 runs repeated stratified K-fold cross-validation (``RepeatedStratifiedKFold``, the same splits
@@ -17,8 +17,12 @@ for every cell) of:
   cosine schedule), exactly as ``sklearn-mgc study --recipe modern`` trains them.
 
 Prints one row per cell: mean and standard deviation of the accuracy over the folds, and the
-mean fit time in seconds. Every option chooses a part, so the full table can be computed in
-pieces (for example one network per run). Chance is 0.10 (10 genres).
+mean fit time in seconds, wall clock and CPU of this process (with ``--threads 1`` the CPU
+seconds are the fit's cost even on a busy machine). Every option chooses a part, so the full
+table can be computed in pieces (for example one network per run). ``--csv`` appends one row
+per fold as soon as it is scored; with ``--resume`` the folds already in that file are read
+back instead of refitted, so a long cell (the Transformer's seed recipe takes about 15 CPU
+minutes per fold) can be computed over several runs. Chance is 0.10 (10 genres).
 """
 
 import argparse
@@ -53,7 +57,13 @@ def parse_args():
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--device", default="cpu", help="torch device of the networks")
     parser.add_argument("--csv", default=None, help="also write one row per cell and fold")
-    return parser.parse_args()
+    parser.add_argument(
+        "--resume", action="store_true", help="reuse the folds already written to --csv"
+    )
+    args = parser.parse_args()
+    if args.resume and not args.csv:
+        parser.error("--resume needs --csv")
+    return args
 
 
 def extract(name, files, args):
@@ -67,16 +77,50 @@ def extract(name, files, args):
     return X
 
 
-def evaluate(make, X, y, splits):
-    """Accuracy and fit seconds of a fresh ``make()`` on each ``(train, test)`` split."""
-    scores, seconds = [], []
-    for train, test in splits:
+CSV_COLUMNS = ["representation", "model", "recipe", "fold", "accuracy", "fit_s", "fit_cpu_s"]
+
+
+class FoldLog:
+    """The per-fold CSV: rows appended as folds finish, and those of earlier runs."""
+
+    def __init__(self, path, resume):
+        self.path = path
+        self.done = {}
+        if path is None:
+            return
+        if resume and Path(path).exists():
+            with open(path, newline="") as f:
+                for row in csv.DictReader(f):
+                    key = (row["representation"], row["model"], row["recipe"], int(row["fold"]))
+                    cpu = row.get("fit_cpu_s") or "nan"
+                    self.done[key] = (float(row["accuracy"]), float(row["fit_s"]), float(cpu))
+        else:
+            with open(path, "w", newline="") as f:
+                csv.writer(f).writerow(CSV_COLUMNS)
+
+    def add(self, key, result):
+        if self.path is not None:
+            with open(self.path, "a", newline="") as f:
+                csv.writer(f).writerow([*key, *result])
+
+
+def evaluate(make, X, y, splits, log, cell):
+    """``(accuracy, fit s, fit CPU s)`` of a fresh ``make()`` on each ``(train, test)`` split;
+    folds found in ``log`` (from an earlier run) are not refitted."""
+    results = []
+    for k, (train, test) in enumerate(splits):
+        key = (*cell, k)
+        if key in log.done:
+            results.append(log.done[key])
+            continue
         clf = make()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         clf.fit(X[train], y[train])
-        seconds.append(time.perf_counter() - t0)
-        scores.append(float(np.mean(clf.predict(X[test]) == y[test])))
-    return scores, seconds
+        result = (time.perf_counter() - t0, time.process_time() - c0)
+        result = (float(np.mean(clf.predict(X[test]) == y[test])), *result)
+        log.add(key, result)
+        results.append(result)
+    return np.array(results)
 
 
 def cells(args, X):
@@ -112,31 +156,27 @@ def main():
     cv = RepeatedStratifiedKFold(n_splits=args.folds, n_repeats=args.repeats, random_state=0)
     splits = list(cv.split(np.zeros(len(y)), y))
     print(f"{len(y)} clips, {len(set(y))} genres, {len(splits)} folds", flush=True)
-    rows, folds = [], []
+    log = FoldLog(args.csv, args.resume)
+    rows = []
     for rep in args.representations:
         X = extract(rep, data.filenames, args)
         means = TemporalMean().fit_transform(X)  # over real frames, as the study
         for model, recipe, uses_means, make in cells(args, X):
-            scores, seconds = evaluate(make, means if uses_means else X, y, splits)
-            row = (rep, model, recipe, np.mean(scores), np.std(scores), np.mean(seconds))
+            folds = evaluate(make, means if uses_means else X, y, splits, log, (rep, model, recipe))
+            acc, wall, cpu = folds.T
+            row = (rep, model, recipe, acc.mean(), acc.std(), wall.mean(), cpu.mean())
             rows.append(row)
-            per_fold = enumerate(zip(scores, seconds))
-            folds += [(rep, model, recipe, k, s, t) for k, (s, t) in per_fold]
-            print("{:<6} {:<12} {:<7} acc {:.3f} +- {:.3f}  fit {:7.1f} s".format(*row), flush=True)
+            line = "{:<6} {:<12} {:<7} acc {:.3f} +- {:.3f}  fit {:7.1f} s ({:.1f} CPU s)"
+            print(line.format(*row), flush=True)
     print_table(rows)
-    if args.csv:
-        with open(args.csv, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["representation", "model", "recipe", "fold", "accuracy", "fit_s"])
-            writer.writerows(folds)
 
 
 def print_table(rows):
     """The summary table, in Markdown."""
-    print("\n| representation | model | recipe | accuracy mean | std | fit s (mean) |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for rep, model, recipe, mean, std, seconds in rows:
-        print(f"| {rep} | {model} | {recipe} | {mean:.3f} | {std:.3f} | {seconds:.1f} |")
+    print("\n| representation | model | recipe | accuracy mean | std | fit s (mean) | fit CPU s |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for rep, model, recipe, mean, std, wall, cpu in rows:
+        print(f"| {rep} | {model} | {recipe} | {mean:.3f} | {std:.3f} | {wall:.1f} | {cpu:.1f} |")
 
 
 if __name__ == "__main__":
