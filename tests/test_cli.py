@@ -162,6 +162,31 @@ def test_study_command_skips_missing_pretrained(tmp_path, capsys):
         assert (out / name).is_file()
 
 
+def test_fit_with_the_modern_recipe(folder_and_model, tmp_path, capsys):
+    from sklearn_mgc.persistence import load_model
+    from sklearn_mgc.study import recipe_params
+
+    root, _, X, y = folder_and_model
+    out = tmp_path / "cnn.joblib"
+    args = ["fit", "--data", str(root / "data"), "--model", "cnn1d", "--duration", "1.0"]
+    args += ["--max-epochs", "2", "--recipe", "modern", "--out", str(out)]
+    assert main(args) == 0
+    assert "modern recipe: crop_frames=" in capsys.readouterr().err
+    pipe = load_model(out)
+    clf = pipe.steps[-1][1]
+    n_frames, n_features = pipe.steps[0][1].transform(X[:1]).shape[1:]
+    expected = recipe_params(
+        "modern", "cnn1d", n_frames=n_frames, n_features=n_features, duration=1.0
+    )
+    assert {k: clf.get_params()[k] for k in expected} == expected
+    assert expected["crop_frames"] < n_frames  # trained on crops, predicts by windows
+    assert set(pipe.predict(X[:3])) <= set(y)
+    # the random forest takes no recipe: trained on the temporal means as before
+    rf = tmp_path / "rf.joblib"
+    args = ["fit", "--data", str(root / "data"), "--duration", "1.0", "--recipe", "modern", "-q"]
+    assert main(args + ["--out", str(rf)]) == 0 and load_model(rf).predict(X[:1]).shape == (1,)
+
+
 def test_quiet_shows_no_messages_and_default_shows_progress(folder_and_model, tmp_path, capsys):
     import logging
 
@@ -205,7 +230,7 @@ def test_shared_options_agree_across_subcommands():
     parser = build_parser()
     study = parser.parse_args(["study"])
     fit = parser.parse_args(["fit"])
-    for name in ("max_epochs", "patience", "random_state", "device", "cache_dir"):
+    for name in ("max_epochs", "patience", "random_state", "recipe", "device", "cache_dir"):
         assert getattr(study, name) == getattr(fit, name), name
     assert study.max_epochs is None  # 50, or 15 on the embedded data, for both
     assert study.n_jobs == -1  # the study also trains its cells in parallel: all cores

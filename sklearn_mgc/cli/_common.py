@@ -162,7 +162,10 @@ def pretrained_options(p):
 
 
 def training_options(p):
-    """``--random-state``, ``--max-epochs`` and ``--patience`` (the same for study and fit)."""
+    """``--random-state``, ``--max-epochs``, ``--patience`` and ``--recipe`` (the same for study
+    and fit)."""
+    from ..study.factories import RECIPES
+
     p.add_argument("--random-state", type=int, default=28, help="seed of the split and the models")
     p.add_argument(
         "--max-epochs",
@@ -171,6 +174,13 @@ def training_options(p):
         help="maximum epochs of the networks (default: 50, 15 on the embedded data)",
     )
     p.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
+    p.add_argument(
+        "--recipe",
+        choices=RECIPES,
+        default="seed",
+        help="training of the sequence networks: seed (the reference study's, on whole "
+        "sequences) or modern (crops, mixup and a cosine schedule; see MODERN_RECIPE)",
+    )
 
 
 def pretrained(args):

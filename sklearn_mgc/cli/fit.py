@@ -7,6 +7,7 @@ from .. import _registry
 from ..persistence import save_model
 from ..study import load_study_data, make_classifier, make_pipeline, make_representation
 from ..study.data import default_max_epochs
+from ..study.factories import recipe_for
 from ..study.provenance import provenance
 from ._common import (
     Command,
@@ -72,7 +73,7 @@ class FitCommand(Command):
         logger.info("training %s on %s (%d clips) ...", args.model, args.feature, len(ds.target))
         t0 = time.perf_counter()
         try:
-            pipe.fit(ds.clips, ds.target)
+            _fit(pipe, ds, args)
         except OSError as exc:
             if _registry.representation(args.feature).pretrained:
                 logger.error("cannot load the %s weights: %s", args.feature, exc)
@@ -102,6 +103,19 @@ def save_both(pipe, out, prov):
         except (ValueError, TypeError) as exc:
             logger.warning("could not save %s: %s", path, exc)
     return saved
+
+
+def _fit(pipe, ds, args):
+    """Fit ``pipe`` on the clips; a sequence network under a recipe gets the recipe's
+    parameters from the shape of the extracted sequences first (as in the study)."""
+    if args.recipe == "seed" or _registry.model(args.model).kind != "sequence":
+        return pipe.fit(ds.clips, ds.target)
+    features, clf = pipe.steps[0][1], pipe.steps[-1][1]
+    X = features.fit_transform(ds.clips)
+    params = recipe_for(args.recipe, args.model, X, ds.duration)
+    logger.info("%s recipe: %s", args.recipe, ", ".join(f"{k}={v!r}" for k, v in params.items()))
+    clf.set_params(**params).fit(X, ds.target)
+    return pipe
 
 
 def _pipeline(args, ds):

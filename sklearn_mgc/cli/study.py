@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from .. import _registry
-from ..study import RECIPES, format_results, run_study
+from ..study import format_results, run_study
 from ._common import (
     Command,
     compute_options,
@@ -162,11 +162,4 @@ def _add_evaluation(p):
         help="stratified K-fold cross-validation of every cell over every clip (mean and "
         "standard deviation; the best cell is refitted on every clip); default: the split's "
         "test set, with 95%% intervals",
-    )
-    p.add_argument(
-        "--recipe",
-        choices=RECIPES,
-        default="seed",
-        help="training of the sequence networks: seed (the reference study's) or modern "
-        "(crops, mixup and a cosine schedule; see MODERN_RECIPE)",
     )

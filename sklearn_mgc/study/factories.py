@@ -116,6 +116,16 @@ def recipe_params(recipe, model, *, n_frames, n_features, duration):
     )
 
 
+def recipe_for(recipe, model, sequences, duration):
+    """:func:`recipe_params` of ``model`` on a representation's extracted ``sequences``.
+
+    ``sequences`` is ``(n_clips, n_frames, n_features)``, or None for a representation
+    extracted as vectors only; ``duration`` is the seconds its frames cover.
+    """
+    n_frames, n_features = (1, 1) if sequences is None else sequences.shape[1:]
+    return recipe_params(recipe, model, n_frames=n_frames, n_features=n_features, duration=duration)
+
+
 def _mask(n_masks, width):
     """``(n_masks, max width)`` of a mask parameter, ``(0, 0)`` (off) without masks."""
     return (n_masks, max(1, int(round(width)))) if n_masks else (0, 0)

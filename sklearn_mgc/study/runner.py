@@ -14,7 +14,7 @@ from .._io import get_logger
 from ..persistence import save_model
 from .data import default_max_epochs, load_study_data
 from .extraction import available_memory, extract
-from .factories import RECIPES, recipe_params
+from .factories import RECIPES, recipe_for
 from .provenance import provenance, write_provenance
 from .report import (
     draw_study_summary,
@@ -342,17 +342,12 @@ class _Run:
         for t in trials:
             model = t.row["model"]
             self.files += t.pictures  # learning curves, drawn where the cell trained
-            params = recipe_params(config.recipe, model, **_shape(ex))
+            params = recipe_for(config.recipe, model, ex.sequences, ex.duration)
             if params and ex.name not in self.recipe:
                 self.recipe[ex.name] = params
         best = best_trial([t for t in (self.best,) if t is not None] + trials)
         if best is not self.best:
             self.best, self.best_extraction = best, ex if config.cv else None
-
-
-def _shape(ex):
-    n_frames, n_features = (1, 1) if ex.sequences is None else ex.sequences.shape[1:]
-    return dict(n_frames=n_frames, n_features=n_features, duration=ex.duration)
 
 
 def _load_data(config):

@@ -18,7 +18,7 @@ import numpy as np
 from .. import _registry
 from .._io import get_logger
 from ._scoped import torch_threads
-from .factories import make_classifier, recipe_params, saved_pipeline
+from .factories import make_classifier, recipe_for, saved_pipeline
 from .parallel import TaskStream, plan_workers
 from .report import draw_learning_curves, sorted_rows
 from .stats import macro_f1_interval, summarise_folds, wilson_interval
@@ -230,10 +230,7 @@ def _folds(config, ex):
 
 
 def _task(config, ex, model, fold, train, test):
-    n_frames, n_features = (1, 1) if ex.sequences is None else ex.sequences.shape[1:]
-    params = recipe_params(
-        config.recipe, model, n_frames=n_frames, n_features=n_features, duration=ex.duration
-    )
+    params = recipe_for(config.recipe, model, ex.sequences, ex.duration)
     params.update(config.model_params.get(model) or {})
     settings = dict(
         max_epochs=config.max_epochs,
