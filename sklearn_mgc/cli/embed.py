@@ -3,7 +3,8 @@
 Each file of the inputs (folders walked recursively) gets ``OUT/<path relative to its input
 folder, audio suffix replaced by .npz>`` holding:
 
-- ``embedding``: ``(n_frames, n_features)`` float32, or ``(n_features,)`` with ``--mean``;
+- ``embedding``: ``(n_frames, n_features)`` float32, the file's own frames (a file shorter
+  than ``--duration`` is not padded), or ``(n_features,)`` with ``--mean``;
 - ``timestamps``: ``(n_frames,)`` the centre of each frame in seconds;
 - ``sr``: the sampling rate the frames were computed at;
 - ``params``: the representation's parameters (a JSON string);
@@ -11,7 +12,8 @@ folder, audio suffix replaced by .npz>`` holding:
   its hub revision; the representation's name for the spectral ones).
 
 Files whose ``.npz`` exists are skipped without being decoded unless ``--overwrite``, so an
-interrupted run resumes; every file is written atomically.
+interrupted run resumes; every file is written atomically, as soon as it is computed.
+``--n-jobs N`` computes N files at once.
 """
 
 import json
@@ -96,10 +98,16 @@ class EmbedCommand(Command):
         if todo:
             features = _representation(args, todo[0][0])
             header = _header(features, args)
+            # failures come back per file; each file is written as soon as it is computed,
+            # with --n-jobs by parallel workers, so an interrupted run keeps what it wrote
+            features.set_params(on_error="skip")
+            clips = features._validate_clips([os.fspath(p) for p, _ in todo], reset=False)
             t0 = time.perf_counter()
-            for i, (path, target) in enumerate(todo, 1):
+            for i, ((path, target), frames) in enumerate(zip(todo, features._rows(clips)), 1):
                 try:
-                    _embed_one(features, path, target, header, mean=args.mean)
+                    if isinstance(frames, Exception):
+                        raise frames
+                    _write(features, frames, path, target, header, mean=args.mean)
                     written += 1
                     logger.info("[%d/%d] %s -> %s", i, len(todo), path, target)
                 except Exception as exc:
@@ -148,8 +156,9 @@ def _header(features, args):
     }
 
 
-def _embed_one(features, path, target, header, *, mean):
-    frames = np.asarray(features.transform([os.fspath(path)])[0], dtype=np.float32)
+def _write(features, frames, path, target, header, *, mean):
+    """Write one file's ``.npz``: its own frames (never padded), or their mean."""
+    frames = np.asarray(frames, dtype=np.float32)
     times = features.frame_times(frames.shape[0])
     embedding = frames.mean(axis=0, dtype=np.float64).astype(np.float32) if mean else frames
     with atomic_write(target) as tmp:

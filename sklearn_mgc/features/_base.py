@@ -431,6 +431,15 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
 
     def _compute(self, clips):
         """Rows of every clip, in order; a clip that failed gives its AudioError."""
+        return list(self._rows(clips))
+
+    def _rows(self, clips):
+        """The rows of ``clips``, in order, each as soon as it is ready (a generator).
+
+        A row is the clip's mean or its own frames (cut to ``duration``, never padded); a clip
+        that failed gives its AudioError with ``on_error="skip"``. With ``n_jobs``, the clips
+        are computed by joblib's workers while earlier rows are consumed.
+        """
         cache = self._cache()
         params = self._cache_params() if cache is not None else None
         n_frames = None
@@ -447,12 +456,12 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
                 for i, clip in enumerate(clips)
             )
             rows = Parallel(n_jobs=self.n_jobs, prefer=self._prefer, return_as="generator")(jobs)
-        results = []
-        for row in rows:
-            results.append(row)
-            progress.update()
-        progress.close()
-        return results
+        try:
+            for row in rows:
+                progress.update()
+                yield row
+        finally:
+            progress.close()
 
     def _assemble(self, rows):
         if self.output == "mean":
