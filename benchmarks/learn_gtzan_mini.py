@@ -4,6 +4,7 @@
         [--representations mfcc mel] [--networks gru lstm cnn1d cnn2d transformer]
         [--recipes seed modern] [--no-rf] [--repeats 2] [--folds 5] [--max-epochs 50]
         [--cache-dir DIR] [--threads N] [--device cpu] [--csv folds.csv [--resume]]
+        [--params '{"lr": 0.003}'] [--label NAME]
 
 Extracts each representation's sequences once (30 s clips, hop 10 ms; cached on disk), then
 runs repeated stratified K-fold cross-validation (``RepeatedStratifiedKFold``, the same splits
@@ -22,11 +23,16 @@ seconds are the fit's cost even on a busy machine). Every option chooses a part,
 table can be computed in pieces (for example one network per run). ``--csv`` appends one row
 per fold as soon as it is scored; with ``--resume`` the folds already in that file are read
 back instead of refitted, so a long cell (the Transformer's seed recipe takes about 15 CPU
-minutes per fold) can be computed over several runs. Chance is 0.10 (10 genres).
+minutes per fold) can be computed over several runs. ``--params`` (a JSON object) sets
+network parameters on top of the recipe, for example ``'{"validation_fraction": null,
+"patience": null}'`` (no validation split, no early stopping) or ``'{"freq_mask": [2, 8]}'``;
+``--label`` names such a variant in place of the recipe in the table and the CSV. Chance is
+0.10 (10 genres).
 """
 
 import argparse
 import csv
+import json
 import time
 from pathlib import Path
 
@@ -58,11 +64,20 @@ def parse_args():
     parser.add_argument("--device", default="cpu", help="torch device of the networks")
     parser.add_argument("--csv", default=None, help="also write one row per cell and fold")
     parser.add_argument(
+        "--params",
+        type=json.loads,
+        default={},
+        help="network parameters set on top of the recipe (a JSON object)",
+    )
+    parser.add_argument("--label", default=None, help="name of the --params variant")
+    parser.add_argument(
         "--resume", action="store_true", help="reuse the folds already written to --csv"
     )
     args = parser.parse_args()
     if args.resume and not args.csv:
         parser.error("--resume needs --csv")
+    if not isinstance(args.params, dict) or (args.params and not args.label):
+        parser.error("--params takes a JSON object, and needs --label to name the variant")
     return args
 
 
@@ -131,18 +146,20 @@ def cells(args, X):
         for recipe in args.recipes:
 
             def make(model=model, recipe=recipe):
+                params = recipe_params(
+                    recipe, model, n_frames=X.shape[1], n_features=X.shape[2], duration=30.0
+                )
                 return make_classifier(
                     model,
                     max_epochs=args.max_epochs,
                     patience=args.patience,
                     random_state=0,
                     device=args.device,
-                    params=recipe_params(
-                        recipe, model, n_frames=X.shape[1], n_features=X.shape[2], duration=30.0
-                    ),
+                    params={**params, **args.params},
                 )
 
-            yield model, recipe, False, make
+            label = f"{recipe}+{args.label}" if args.label else recipe
+            yield model, label, False, make
 
 
 def main():
