@@ -12,7 +12,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 import uuid
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -67,14 +66,6 @@ def atomic_write(path, *, directory=False):
             with suppress(FileNotFoundError):
                 tmp.unlink()
         raise
-
-
-def mkstemp_beside(path):
-    """A new, open temporary file beside ``path``: ``(fd, tmp_path)`` (see :func:`atomic_write`)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=TMP_SUFFIX)
-    return fd, Path(tmp)
 
 
 def is_local_path(name):

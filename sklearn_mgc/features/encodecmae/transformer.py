@@ -240,7 +240,7 @@ class EnCodecMAEEncoder(nn.Module):
         with torch.autocast(wav.device.type, enabled=False):  # the front end stays in float32
             x = self.front_end(wav.float())
         x = self.proj(x)
-        bsz, t, _ = x.shape
+        t = x.shape[1]
         x = x + self.pos_scale * self.positional_encoding(t, x.dtype, x.device)
         key_mask = self._key_mask(wav.shape[-1] if n_valid is None else n_valid, t, x.device)
         a, b = x, x
