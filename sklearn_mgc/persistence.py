@@ -239,15 +239,11 @@ def _shallow_copy(est):
 
 
 def _state_arrays(tensors):
-    """``{name: [dtype name, float32 array]}`` of a state dict."""
+    """``{name: [dtype name, float32 array]}`` of a state dict of plain tensors."""
     state = {}
     for key, value in tensors.items():
-        # a dtype="int8" model holds quantized tensors, packed parameters and dtypes
-        if not hasattr(value, "is_quantized") or value.is_quantized:
-            raise ValueError(
-                f"cannot save the quantized entry {key!r} of an int8 model in the .skops "
-                "format; save a .joblib file, or the model fitted with dtype='float32'"
-            )
+        if not hasattr(value, "is_quantized") or value.is_quantized:  # a bug if it happens
+            raise TypeError(f"the state entry {key!r} is not a plain tensor")
         state[key] = [str(value.dtype).removeprefix("torch."), value.detach().cpu().float().numpy()]
     return state
 
@@ -266,7 +262,8 @@ def _pack_encoder(est):
 
     packed = {_PACKED: "encoder"}
     if isinstance(est, Wav2Vec2Features):
-        packed["state"] = _state_arrays(est.model_.state_dict())
+        model = est.model_ if est.dtype != "int8" else _float_source(est)
+        packed["state"] = _state_arrays(model.state_dict())
         packed["config"] = est.model_.config.to_dict()
         packed["feature_extractor"] = est.feature_extractor_.to_dict()
     else:  # EnCodecMAE: the checkpoint's own format, rebuilt as fit builds it
@@ -276,6 +273,46 @@ def _pack_encoder(est):
         packed["state"] = _state_arrays(checkpoint["state_dict"])
         packed["config"] = str(checkpoint["config"])
     return packed
+
+
+def _float_source(est):
+    """The float32 weights an int8 encoder was quantized from (int8 weights have no plain
+    array form): its model loaded again, refused unless it quantizes to the fitted weights."""
+    import torch
+
+    def refuse(why):
+        return ValueError(
+            f"cannot save the int8 encoder {est.model!r} in the .skops format: the file stores "
+            f"the float32 weights it was quantized from, and {why}; save a .joblib file instead"
+        )
+
+    try:
+        _, model = est._load_pretrained()
+    except OSError as exc:
+        raise refuse(f"they cannot be loaded again ({exc})") from None
+    model = model.to(dtype=torch.float32).eval()
+    with torch.random.fork_rng(devices=[]):
+        again = est._apply_dtype(copy.deepcopy(model))
+    if not _same_state(again.state_dict(), est.model_.state_dict()):
+        raise refuse("those loaded now are not the ones the encoder was fitted with")
+    return model
+
+
+def _same_state(a, b):
+    """Whether two state dicts (quantized tensors and packed parameters too) are equal."""
+    return a.keys() == b.keys() and all(_same_entry(a[k], b[k]) for k in a)
+
+
+def _same_entry(x, y):
+    if isinstance(x, (tuple, list)):
+        return type(x) is type(y) and len(x) == len(y) and all(map(_same_entry, x, y))
+    if hasattr(x, "is_quantized"):
+        if not hasattr(y, "is_quantized") or x.is_quantized != y.is_quantized:
+            return False
+        if x.is_quantized:
+            x, y = x.dequantize(), y.dequantize()
+        return x.shape == y.shape and bool((x.cpu() == y.cpu()).all())
+    return x == y
 
 
 # ---------------------------------------------------------------------------- loading
@@ -457,6 +494,7 @@ def _build_encoder(est, packed):
         state = None
     if state is not None:
         model.load_state_dict(state)
-    est.model_ = model.to(device=device, dtype=torch.float32).eval()
+    # as fit builds it: dtype="int8" quantizes the float32 weights again, to the same ones
+    est.model_ = est._apply_dtype(model.to(device=device, dtype=torch.float32).eval())
     if str(est.device) != device:
         est.set_params(device=device)

@@ -3,6 +3,7 @@ provenance carried by saved models, and Wav2Vec2Features' revision / trust_remot
 
 import json
 import logging
+import shutil
 import zipfile
 
 import joblib
@@ -221,13 +222,44 @@ def test_encodecmae_pipeline_round_trips_through_skops(tmp_path):
     np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-5)
 
 
-def test_int8_encoder_in_skops_is_refused_clearly_and_joblib_keeps_it(tmp_path):
-    folder = tmp_path / "tiny"
-    _save_tiny_model(folder)
+def test_int8_encoders_in_skops_load_quantized_as_fitted(tmp_path):
+    from sklearn_mgc import EnCodecMAEFeatures
+    from sklearn_mgc.features.encodecmae.model import make_checkpoint
+
+    rng = np.random.default_rng(0)
+    folder = _save_tiny_model(tmp_path / "tiny")
+    checkpoint = tmp_path / "tiny-encodecmae.pt"
+    torch.save(
+        make_checkpoint(dim=16, num_layers=2, n_heads=2, ff_dim=32, num_mel_bins=32), checkpoint
+    )
+    for feat, sr in (
+        (Wav2Vec2Features(model=str(folder), dtype="int8", duration=1.0, sr=16000), 16000),
+        (EnCodecMAEFeatures(model=str(checkpoint), dtype="int8", duration=1.0), 24000),
+    ):
+        x = [rng.standard_normal(sr).astype(np.float32)]
+        feat.set_params(output="sequence").fit(x)
+        back = load_model(save_model(feat, tmp_path / "f.skops"))
+        assert back.dtype == "int8"
+        # the file holds float32 weights; loading quantizes them again, to the fitted ones
+        np.testing.assert_array_equal(back.transform(x), feat.transform(x))
+        quantized = [m for m in back.model_.modules() if "quantized" in type(m).__module__]
+        assert quantized, type(feat).__name__
+        np.testing.assert_array_equal(
+            load_model(save_model(feat, tmp_path / "f.joblib")).transform(x), feat.transform(x)
+        )
+
+
+def test_int8_encoder_whose_weights_changed_is_not_saved_as_skops(tmp_path):
+    folder = _save_tiny_model(tmp_path / "tiny")
     x = [np.random.default_rng(0).standard_normal(16000).astype(np.float32)]
     feat = Wav2Vec2Features(model=str(folder), dtype="int8", duration=1.0, sr=16000).fit(x)
-    with pytest.raises(ValueError, match=r"int8 model in the \.skops format.*\.joblib"):
+    shutil.rmtree(folder)
+    shutil.copytree(_save_tiny_model(tmp_path / "other", seed=1), folder)  # other weights
+    with pytest.raises(ValueError, match=r"not the ones the encoder was fitted with.*\.joblib"):
+        save_model(feat, tmp_path / "f.skops")
+    shutil.rmtree(folder)  # and now none
+    with pytest.raises(ValueError, match=r"cannot be loaded again"):
         save_model(feat, tmp_path / "f.skops")
     assert not (tmp_path / "f.skops").exists()  # nothing half-written
-    back = load_model(save_model(feat, tmp_path / "f.joblib"))
+    back = load_model(save_model(feat, tmp_path / "f.joblib"))  # the pickle keeps int8 as is
     np.testing.assert_array_equal(back.transform(x), feat.transform(x))
