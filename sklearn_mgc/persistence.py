@@ -262,40 +262,49 @@ def _pack_encoder(est):
 
     packed = {_PACKED: "encoder"}
     if isinstance(est, Wav2Vec2Features):
-        model = est.model_ if est.dtype != "int8" else _float_source(est)
+        model = est.model_
+        if est.dtype == "int8":  # int8 weights have no plain array form: store the float32 ones
+            model = _checked_source(est, lambda: est._load_pretrained()[1])
         packed["state"] = _state_arrays(model.state_dict())
         packed["config"] = est.model_.config.to_dict()
         packed["feature_extractor"] = est.feature_extractor_.to_dict()
     else:  # EnCodecMAE: the checkpoint's own format, rebuilt as fit builds it
         from .features.encodecmae.hub import load_checkpoint
+        from .features.encodecmae.model import build_from_checkpoint
 
-        checkpoint = load_checkpoint(est.checkpoint_path_)
+        def load():
+            checkpoint = load_checkpoint(est.checkpoint_path_)
+            return build_from_checkpoint(checkpoint, name=os.fspath(est.model))[0], checkpoint
+
+        _, checkpoint = _checked_source(est, load)
         packed["state"] = _state_arrays(checkpoint["state_dict"])
         packed["config"] = str(checkpoint["config"])
     return packed
 
 
-def _float_source(est):
-    """The float32 weights an int8 encoder was quantized from (int8 weights have no plain
-    array form): its model loaded again, refused unless it quantizes to the fitted weights."""
+def _checked_source(est, load):
+    """What ``load()`` returns (a float32 model, or ``(model, anything)``), once the model
+    built as ``fit`` builds it is checked to be the fitted encoder: the ``.skops`` file stores
+    these source weights, and loading it applies ``dtype`` to them again."""
     import torch
 
     def refuse(why):
         return ValueError(
-            f"cannot save the int8 encoder {est.model!r} in the .skops format: the file stores "
-            f"the float32 weights it was quantized from, and {why}; save a .joblib file instead"
+            f"cannot save the encoder {est.model!r} in the .skops format: the file stores the "
+            f"float32 weights it was built from, and {why}; save a .joblib file instead"
         )
 
     try:
-        _, model = est._load_pretrained()
+        with torch.random.fork_rng(devices=[]):  # building a module draws random weights
+            loaded = load()
     except OSError as exc:
         raise refuse(f"they cannot be loaded again ({exc})") from None
+    model = loaded[0] if isinstance(loaded, tuple) else loaded
     model = model.to(dtype=torch.float32).eval()
-    with torch.random.fork_rng(devices=[]):
-        again = est._apply_dtype(copy.deepcopy(model))
-    if not _same_state(again.state_dict(), est.model_.state_dict()):
+    built = est._apply_dtype(copy.deepcopy(model))
+    if not _same_state(built.state_dict(), est.model_.state_dict()):
         raise refuse("those loaded now are not the ones the encoder was fitted with")
-    return model
+    return loaded
 
 
 def _same_state(a, b):

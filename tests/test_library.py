@@ -166,13 +166,13 @@ def test_embed_in_parallel_gives_each_file_its_own_frames(tmp_path, capsys):
     assert main([*base, "--out", str(tmp_path / "one"), "--n-jobs", "1"]) == 0
     assert main([*base, "--out", str(tmp_path / "two"), "--n-jobs", "2"]) == 0
     for i, n_frames in enumerate((51, 101, 151)):  # cut at 1.5 s, never padded
-        with np.load(tmp_path / "one" / f"song{i}.npz") as a:
-            with np.load(tmp_path / "two" / f"song{i}.npz") as b:
-                assert a["embedding"].shape == (n_frames, 60)
-                assert a["timestamps"].shape == (n_frames,)
-                # workers sum in another order (their BLAS threads): float32 rounding apart
-                np.testing.assert_allclose(a["embedding"], b["embedding"], atol=1e-4)
-                assert str(a["source"]) == str(b["source"]) == str(tmp_path / f"song{i}.wav")
+        one, two = (np.load(tmp_path / run / f"song{i}.npz") for run in ("one", "two"))
+        with one as a, two as b:
+            assert a["embedding"].shape == (n_frames, 60)
+            assert a["timestamps"].shape == (n_frames,)
+            # workers sum in another order (their BLAS threads): float32 rounding apart
+            np.testing.assert_allclose(a["embedding"], b["embedding"], atol=1e-4)
+            assert str(a["source"]) == str(b["source"]) == str(tmp_path / f"song{i}.wav")
 
 
 def test_embed_with_a_saved_model_representation(model_path, tmp_path, capsys):

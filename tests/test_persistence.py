@@ -263,3 +263,17 @@ def test_int8_encoder_whose_weights_changed_is_not_saved_as_skops(tmp_path):
     assert not (tmp_path / "f.skops").exists()  # nothing half-written
     back = load_model(save_model(feat, tmp_path / "f.joblib"))  # the pickle keeps int8 as is
     np.testing.assert_array_equal(back.transform(x), feat.transform(x))
+
+
+def test_encodecmae_whose_checkpoint_changed_is_not_saved_as_skops(tmp_path):
+    from sklearn_mgc import EnCodecMAEFeatures
+    from sklearn_mgc.features.encodecmae.model import make_checkpoint
+
+    path = tmp_path / "tiny.pt"
+    tiny = dict(dim=16, num_layers=2, n_heads=2, ff_dim=32, num_mel_bins=32)
+    torch.save(make_checkpoint(**tiny), path)
+    x = [np.random.default_rng(0).standard_normal(24000).astype(np.float32)]
+    feat = EnCodecMAEFeatures(model=str(path), duration=1.0).fit(x)  # float32
+    torch.save(make_checkpoint(**tiny, seed=1), path)  # the file the .skops would read
+    with pytest.raises(ValueError, match=r"not the ones the encoder was fitted with"):
+        save_model(feat, tmp_path / "f.skops")
