@@ -71,6 +71,22 @@ def test_module_output_does_not_depend_on_padding(name):
     torch.testing.assert_close(alone, at_2t, atol=1e-5, rtol=0)
 
 
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_short_clips_in_a_padded_batch_give_what_they_give_alone(name):
+    """Clips shorter than the pooling windows, batched with long ones: as alone.
+
+    Alone, such a clip is pooled with a window of its own length; padded, the window (and a
+    later block's window) must not reach into the padding.
+    """
+    torch.manual_seed(0)
+    net = MODULES[name]().eval()
+    xs = clips([40, 1, 2, 4, 5, 8, 10])
+    with torch.no_grad():
+        batch = net(torch.from_numpy(pad(xs, 40)))
+        alone = torch.cat([net(torch.from_numpy(x[None])) for x in xs])
+    torch.testing.assert_close(batch, alone, atol=1e-5, rtol=0)
+
+
 @pytest.mark.parametrize("name", ["gru", "lstm", "transformer", "cnn1d", "cnn2d_stride"])
 def test_gradients_do_not_flow_from_padding(name):
     """In training mode too, a padded batch trains on the real frames only."""

@@ -18,6 +18,7 @@ __all__ = [
     "conv_lengths",
     "zero_padding",
     "masked_mean",
+    "pool_real",
 ]
 
 
@@ -216,3 +217,54 @@ def masked_mean(x, lengths, dim=1):
     total = zero_padding(x, lengths, dim).sum(dim=dim)
     shape = [x.shape[0]] + [1] * (total.ndim - 1)
     return total / lengths.reshape(shape).to(x.dtype)
+
+
+def pool_real(x, lengths, kernel, pool, dim=-1):
+    """``pool(x)``, with each clip shorter than the window pooled over its real positions alone.
+
+    A pooling of window and stride ``kernel`` along time gives one output for a clip of
+    fewer than ``kernel`` positions when the networks shrink the window to the clip's length
+    (an unpadded clip); in a padded batch that output's window would also cover padded
+    positions. Here it covers the clip's real positions only, as alone.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (batch, ...)
+    lengths : torch.LongTensor of shape (batch,) or None
+        Real positions along ``dim``; None (no padding) returns ``pool(x)``.
+    kernel : int
+        Window and stride of ``pool`` along ``dim`` (at most ``x.shape[dim]``).
+    pool : callable
+        A max-pooling of ``x`` (padded positions are set to ``-inf`` before it).
+    dim : int, default=-1
+        The time axis of ``x``.
+
+    Returns
+    -------
+    out : torch.Tensor
+        ``pool(x)``, its first position along ``dim`` replaced for the short clips.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import torch.nn.functional as F
+    >>> x = torch.tensor([[[1.0, 5.0, 2.0, 0.0]], [[1.0, 2.0, 9.0, 3.0]]])
+    >>> pool = lambda z: F.max_pool1d(z, 3, 3)
+    >>> pool_real(x, torch.tensor([2, 4]), 3, pool).tolist()
+    [[[5.0]], [[9.0]]]
+    >>> pool_real(torch.tensor([[[1.0, 5.0, 7.0]]]), torch.tensor([2]), 3, pool).tolist()
+    [[[5.0]]]
+    """
+    out = pool(x)
+    if lengths is None:
+        return out
+    short = lengths < kernel
+    if not bool(short.any()):
+        return out
+    dim = dim % x.ndim
+    real = torch.arange(kernel, device=x.device)[None, :] < lengths[:, None]
+    shape = [x.shape[0]] + [kernel if d == dim else 1 for d in range(1, x.ndim)]
+    first = pool(x.narrow(dim, 0, kernel).masked_fill(~real.reshape(shape), float("-inf")))
+    short = short.reshape([x.shape[0]] + [1] * (x.ndim - 1))
+    first = torch.where(short, first, out.narrow(dim, 0, 1))
+    return torch.cat([first, out.narrow(dim, 1, out.shape[dim] - 1)], dim=dim)

@@ -5,7 +5,14 @@ from sklearn.utils._param_validation import StrOptions
 from torch import nn
 
 from ._base import BaseNetClassifier
-from ._masking import conv_lengths, masked_mean, padded_lengths, pooled_lengths, zero_padding
+from ._masking import (
+    conv_lengths,
+    masked_mean,
+    padded_lengths,
+    pool_real,
+    pooled_lengths,
+    zero_padding,
+)
 from ._params import SizeTuple, fraction, positive_int
 
 __all__ = ["CNN1DNet", "CNN2DNet", "CNN1DClassifier", "CNN2DClassifier"]
@@ -66,7 +73,8 @@ class CNN1DNet(nn.Module):
         for conv in self.convs:
             x = F.leaky_relu(conv(zero_padding(x, lengths, dim=-1)))
             k = min(self.pool_size, x.shape[-1])
-            x = F.max_pool1d(x, k, k)
+            # a clip shorter than k is pooled over its real frames, as alone (window = length)
+            x = pool_real(x, lengths, k, lambda z, k=k: F.max_pool1d(z, k, k))
             lengths = pooled_lengths(lengths, k)
         x = self.dropout(masked_mean(x, lengths, dim=-1))  # AdaptiveAvgPool1d(1)
         return self.out(F.leaky_relu(self.dense(x)))
@@ -132,7 +140,8 @@ class CNN2DNet(nn.Module):
                 lengths, conv.kernel_size[0], conv.stride[0], conv.padding[0]
             )
         k = (min(self.pool_size, x.shape[-2]), min(self.pool_size, x.shape[-1]))
-        return F.relu(F.max_pool2d(x, k, k)), pooled_lengths(lengths, k[0])
+        x = pool_real(x, lengths, k[0], lambda z: F.max_pool2d(z, k, k), dim=-2)
+        return F.relu(x), pooled_lengths(lengths, k[0])
 
     def forward(self, x):
         lengths = padded_lengths(x)
