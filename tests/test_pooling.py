@@ -24,6 +24,28 @@ def test_temporal_mean_excludes_padding():
     assert np.all(TemporalMean().fit_transform(np.zeros((1, 4, 2))) == 0)
 
 
+def test_temporal_mean_keeps_all_zero_frames_inside_a_clip():
+    """Only trailing all-zero frames are padding: silence inside a clip is averaged in."""
+    X = np.zeros((2, 6, 2), dtype=np.float32)
+    X[0, [0, 3]] = [2.0, 4.0]  # frames 1-2 (silence) are real, 4-5 are padding
+    X[1, 5] = 6.0  # a clip that starts silent and ends on a sound
+    np.testing.assert_allclose(TemporalMean().fit_transform(X), [[1.0, 2.0], [1.0, 1.0]])
+
+
+def test_temporal_mean_equals_the_representations_mean_on_silence():
+    """A magnitude spectrum has all-zero frames where the audio is digitally silent."""
+    from sklearn_mgc import SpectrumFeatures
+
+    sr = 8000
+    y = np.random.default_rng(0).normal(size=3 * sr).astype(np.float32) * 0.1
+    y[sr : 2 * sr] = 0.0  # one second of digital silence in the middle
+    feat = SpectrumFeatures(sr=sr, n_fft=512, duration=3.0)
+    seq = feat.set_params(output="sequence").fit_transform([y])
+    assert (~np.any(seq[0] != 0, axis=1)).sum() > 10  # the silence gives all-zero frames
+    mean = feat.set_params(output="mean").fit_transform([y])
+    np.testing.assert_allclose(TemporalMean().fit_transform(seq), mean, rtol=1e-5, atol=1e-6)
+
+
 def test_temporal_mean_errors_and_contract():
     X = np.ones((3, 4, 2))
     est = TemporalMean()

@@ -17,9 +17,11 @@ class TemporalMean(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     ignore_padding : bool, default=True
-        Leave out frames whose features are all exactly zero, which is how the representations
-        pad clips shorter than ``duration``. With it, the result equals the representation's own
-        ``output="mean"``. A clip made only of such frames gives zeros.
+        Leave out the padding: the trailing frames whose features are all exactly zero, which
+        is how the representations pad clips shorter than ``duration`` (an all-zero frame
+        followed by a real one, such as digital silence inside a clip, is a real frame). With
+        it, the result equals the representation's own ``output="mean"``. A clip made only of
+        such frames gives zeros.
 
     Attributes
     ----------
@@ -91,10 +93,13 @@ class TemporalMean(TransformerMixin, BaseEstimator):
         X = self._as_3d(X, reset=False)
         if not self.ignore_padding:
             return X.mean(axis=1, dtype=np.float64).astype(X.dtype)
-        real = np.any(X != 0, axis=2)  # (n, T)
-        counts = real.sum(axis=1, keepdims=True)
+        # padding only trails: a clip's real frames run up to its last non-zero frame
+        nonzero = np.any(X != 0, axis=2)  # (n, T)
+        n_frames = X.shape[1]
+        lengths = np.where(nonzero.any(axis=1), n_frames - np.argmax(nonzero[:, ::-1], axis=1), 1)
+        real = np.arange(n_frames)[None, :] < lengths[:, None]
         sums = np.einsum("ntf,nt->nf", X, real.astype(X.dtype), dtype=np.float64)
-        return (sums / np.maximum(counts, 1)).astype(X.dtype)
+        return (sums / lengths[:, None]).astype(X.dtype)
 
     def get_feature_names_out(self, input_features=None):
         """Output names: ``input_features``, or ``"mean0"`` ... for the features.
