@@ -30,7 +30,9 @@ MODULES = {
     "gru": lambda: RecurrentAttentionNet(6, 3, cell="gru", hidden_size=5, n_layers=2),
     "lstm": lambda: RecurrentAttentionNet(6, 3, cell="lstm", hidden_size=5),
     "cnn1d": lambda: CNN1DNet(6, 3, channels=(8, 8), dense_size=8, kernel_size=5),
+    "cnn1d_even_kernel": lambda: CNN1DNet(6, 3, channels=(8, 8), dense_size=8, kernel_size=4),
     "cnn2d": lambda: CNN2DNet(3, channels=(4, 8)),
+    "cnn2d_even_kernel": lambda: CNN2DNet(3, channels=(4, 8), kernel_size=4),
     "cnn2d_k5_p3": lambda: CNN2DNet(3, channels=(4, 4, 4), kernel_size=5, pool_size=3),
     "cnn2d_stride": lambda: CNN2DNet(3, channels=(4, 8), downsampling="stride"),
     "cnn2d_stride_k5_p3": lambda: CNN2DNet(

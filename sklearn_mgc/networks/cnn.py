@@ -72,6 +72,8 @@ class CNN1DNet(nn.Module):
         x = x.transpose(1, 2)  # (n, F, T): features are channels
         for conv in self.convs:
             x = F.leaky_relu(conv(zero_padding(x, lengths, dim=-1)))
+            # an even kernel makes one frame more: count it, as an unpadded clip has it
+            lengths = conv_lengths(lengths, conv.kernel_size[0], 1, conv.padding[0])
             k = min(self.pool_size, x.shape[-1])
             # a clip shorter than k is pooled over its real frames, as alone (window = length)
             x = pool_real(x, lengths, k, lambda z, k=k: F.max_pool1d(z, k, k))
@@ -135,10 +137,9 @@ class CNN2DNet(nn.Module):
     def _block(self, conv, x, lengths):
         """One block on ``(n, C, T, F)``; returns its output and the real lengths after it."""
         x = conv(zero_padding(x, lengths, dim=-2))
+        lengths = conv_lengths(lengths, conv.kernel_size[0], conv.stride[0], conv.padding[0])
         if self.downsampling == "stride":
-            return F.relu(x), conv_lengths(
-                lengths, conv.kernel_size[0], conv.stride[0], conv.padding[0]
-            )
+            return F.relu(x), lengths
         k = (min(self.pool_size, x.shape[-2]), min(self.pool_size, x.shape[-1]))
         x = pool_real(x, lengths, k[0], lambda z: F.max_pool2d(z, k, k), dim=-2)
         return F.relu(x), pooled_lengths(lengths, k[0])
