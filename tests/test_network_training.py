@@ -254,6 +254,19 @@ def test_standardize_uses_real_frames_and_keeps_padding_at_zero():
     np.testing.assert_allclose(real.std(dim=0, unbiased=False), 1.0, atol=1e-4)
 
 
+def test_standardize_keeps_a_last_real_frame_that_equals_the_mean():
+    """A real frame standardised to all zeros at a clip's end is still a real frame."""
+    from sklearn_mgc.networks._masking import frame_lengths
+
+    X = np.array([[1, 3, 2, 0], [3, 1, 2, 2], [2, 2, 3, 1], [2, 2, 1, 3]], np.float32)
+    y = ["a", "b", "a", "b"]  # univariate, training mean exactly 2: the value 2 standardises to 0
+    clf = _ProbeClassifier(max_epochs=1, batch_size=4, validation_fraction=None).fit(X, y)
+    np.testing.assert_array_equal(clf._mean, [2.0])
+    lengths = frame_lengths(clf._to_tensor(X)).tolist()
+    assert lengths == [3, 4, 4, 4]  # the raw clips' real frames (clip 0 is padded once)
+    np.testing.assert_allclose(clf._to_tensor(X)[1, 2:, 0], 0.0, atol=1e-30)  # values unchanged
+
+
 @pytest.mark.parametrize("Est", SEQUENCE)
 def test_padding_never_changes_probabilities(Est):
     X, y = toy(T=10)

@@ -6,7 +6,8 @@
   out), in float64.
 - :func:`standardize` applies them in float32 (so results are bitwise those of the plain
   formula), falls back to float64 where float32 overflows (values near 3e38), and leaves
-  padded frames exactly 0, so that the modules still find each clip's length.
+  padded frames exactly 0 and each clip's last real frame non-zero, so that the modules
+  still find each clip's length.
 """
 
 import contextlib
@@ -99,7 +100,9 @@ def standardize(X, mean, scale, sequence):
     -------
     Z : ndarray, same shape as ``X``, float32
         Computed in float64 for the rows where float32 overflows; values beyond float32's
-        range are clipped to it.
+        range are clipped to it. A clip's last real frame that standardises to all zeros gets
+        the smallest normal float32 (about 1e-38) as its first feature, so that the clip keeps
+        its length.
     """
     with np.errstate(over="ignore", invalid="ignore"):
         Z = (X - mean) / scale
@@ -109,7 +112,11 @@ def standardize(X, mean, scale, sequence):
         big = np.finfo(np.float32).max
         Z = np.where(bad, np.clip(wide, -big, big), Z).astype(np.float32)
     if sequence:
-        Z[~real_frame_mask(X)] = 0.0
+        lengths = real_lengths(X)
+        Z[np.arange(X.shape[1])[None, :] >= lengths[:, None]] = 0.0
+        # a last real frame exactly at the mean would read as padding: keep it (barely) non-zero
+        rows = np.flatnonzero(~np.any(Z[np.arange(len(Z)), lengths - 1] != 0, axis=1))
+        Z[rows, lengths[rows] - 1, 0] = np.finfo(np.float32).tiny
     return Z
 
 
