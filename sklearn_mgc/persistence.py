@@ -461,13 +461,14 @@ def _tensors(state):
 
 def _build_net(est, packed, device):
     import torch
-    from skorch import NeuralNetClassifier
+
+    from .networks._net import MGCNet
 
     n_classes = len(est.classes_)
     with torch.random.fork_rng(devices=[]):  # building the module draws random weights
         module = est._build_module(packed["n_features"], packed["n_frames"], n_classes)
     module.load_state_dict(_tensors(packed["state"]))
-    net = NeuralNetClassifier(
+    net = MGCNet(
         module,
         criterion=torch.nn.CrossEntropyLoss,
         batch_size=est.batch_size,

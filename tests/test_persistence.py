@@ -277,3 +277,18 @@ def test_encodecmae_whose_checkpoint_changed_is_not_saved_as_skops(tmp_path):
     torch.save(make_checkpoint(**tiny, seed=1), path)  # the file the .skops would read
     with pytest.raises(ValueError, match=r"not the ones the encoder was fitted with"):
         save_model(feat, tmp_path / "f.skops")
+
+
+@pytest.mark.parametrize("cls_name", ["GRUClassifier", "CNN2DClassifier"])
+def test_network_trained_on_crops_round_trips_through_skops(cls_name, tmp_path):
+    # crop_frames (the modern recipe): predict_proba averages windows, which only the
+    # toolkit's own net reads; a plain skorch net rebuilt on load failed on the first predict
+    import sklearn_mgc
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 24, 4)).astype(np.float32)
+    y = ["rock", "jazz", "pop"] * 2
+    cls = getattr(sklearn_mgc, cls_name)
+    clf = cls(max_epochs=1, crop_frames=8, random_state=0, validation_fraction=None).fit(X, y)
+    restored = load_model(save_model(clf, tmp_path / "m.skops"))
+    np.testing.assert_allclose(restored.predict_proba(X), clf.predict_proba(X), rtol=1e-6)
