@@ -306,3 +306,18 @@ def test_track_with_a_hop_longer_than_the_clip_is_classified(tmp_path):
         _, n, windows = predict_track_proba(pipe, path, hop=hop, return_windows=True)
         assert n == n_windows
         assert (windows["end"] - windows["start"] >= 0.25).all()
+
+
+def test_predict_files_names_why_a_batch_of_only_skipped_clips_failed():
+    # the representation skips every clip, the classifier then gets no rows: the failure is
+    # the clips' own (it was the classifier's "Found array with 0 sample(s)")
+    X, y = make_genre_clips(3, duration=0.3, genres=GENRES, random_state=0)
+    feat = make_representation("mfcc", duration=0.3, on_error="skip")
+    pipe = make_pipeline(feat, make_classifier("rf", random_state=0), model="rf").fit(X, y)
+    with pytest.warns(UserWarning, match="skipped"):
+        pred, failures = predict_files(pipe, [X[0], "gone.wav", "lost.wav"], batch_size=2)
+    assert pred.shape == (1,)
+    assert [(f["index"], f["error"]) for f in failures] == [
+        (1, "no such file: 'gone.wav'"),
+        (2, "no such file: 'lost.wav'"),
+    ]

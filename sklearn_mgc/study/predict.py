@@ -220,14 +220,26 @@ def predict_files(pipeline, clips, *, batch_size=16):
 
 
 def _predict_batch(pipeline, batch):
-    labels = list(pipeline.predict(batch))
     first = pipeline.steps[0][1] if hasattr(pipeline, "steps") else None
-    skipped = [
+    before = getattr(first, "skipped_", None)  # each transform records a new list
+    try:
+        labels = list(pipeline.predict(batch))
+    except Exception:
+        # every clip skipped: the classifier got no rows; report why they were skipped
+        skipped = _skipped(first)
+        if skipped and first.skipped_ is not before and len(skipped) == len(batch):
+            return [], skipped
+        raise
+    return labels, _skipped(first)
+
+
+def _skipped(first):
+    """The clips the representation left out in its last ``transform`` (``on_error="skip"``)."""
+    return [
         {"index": s["index"], "clip": s["clip"], "error": s["error"]}
         for s in (getattr(first, "skipped_", None) or [])
         if getattr(first, "on_error", None) == "skip"
     ]
-    return labels, skipped
 
 
 def _failure(index, clip, exc):
