@@ -321,3 +321,17 @@ def test_predict_files_names_why_a_batch_of_only_skipped_clips_failed():
         (1, "no such file: 'gone.wav'"),
         (2, "no such file: 'lost.wav'"),
     ]
+
+
+def test_predict_on_a_folder_without_audio_says_so(model_path, tmp_path, capsys):
+    # it printed nothing and exited 0, as if the folder had been classified
+    (tmp_path / "music").mkdir()
+    (tmp_path / "music" / "notes.txt").write_text("not audio")
+    sf.write(tmp_path / "a.wav", _wave(0.5), SR)
+    argv = ["predict", str(model_path), str(tmp_path / "music"), str(tmp_path / "a.wav")]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith(str(tmp_path / "a.wav"))
+    assert "music: no audio file in this folder" in captured.err
+    assert main([*argv[:3], "--format", "json"]) == 1
+    assert json.loads(capsys.readouterr().out)[0]["error"].startswith("no audio file")

@@ -88,6 +88,12 @@ class PredictCommand(Command):
         classes = np.asarray(model.classes_)
         files = audio_files(args.files)
         results, failures = [], []
+        for folder in _folders_without_audio(args.files, files):
+            message = "no audio file in this folder (wav, flac, ogg, mp3, m4a, opus...)"
+            logger.error("%s: %s", folder, message)
+            failures.append({"index": -1, "clip": folder, "error": message})
+            if fmt == "json":
+                results.append({"file": folder, "error": message})
         for i, (path, _) in enumerate(files):
             entry = _classify(model, classes, path, args)
             if "error" in entry:
@@ -98,7 +104,16 @@ class PredictCommand(Command):
                 print(_table([entry], classes), flush=True)
         if fmt != "table" or args.output is not None:
             _write(_render(results, classes, fmt), args.output)
-        return finish(len(files) - len(failures), failures, "classified")
+        n_failed_files = sum(f["index"] >= 0 for f in failures)
+        return finish(len(files) - n_failed_files, failures, "classified")
+
+
+def _folders_without_audio(inputs, files):
+    """The folders of ``inputs`` in which none of ``files`` was found (nothing to classify)."""
+    from pathlib import Path
+
+    holding = set().union(*(path.parents for path, _ in files))
+    return [os.fspath(g) for g in inputs if Path(g).is_dir() and Path(g) not in holding]
 
 
 def _classify(model, classes, path, args):
