@@ -197,7 +197,16 @@ def save_model(model, path, *, provenance=None):
         if path.suffix == ".skops":
             import skops.io as sio
 
-            sio.dump(_pack(model), tmp, compression=zipfile.ZIP_DEFLATED)
+            packed = _pack(model)
+            try:
+                sio.dump(packed, tmp, compression=zipfile.ZIP_DEFLATED)
+            except Exception as exc:  # a torch part out of reach: in a nested estimator
+                raise ValueError(
+                    f"cannot save this {type(model).__name__} in the .skops format "
+                    f"({type(exc).__name__}: {exc}): only the torch parts of one estimator or "
+                    "of a Pipeline's own steps are stored as plain arrays; save the fitted "
+                    "pipeline itself (a search's best_estimator_), or a .joblib file"
+                ) from exc
         else:
             import joblib
 

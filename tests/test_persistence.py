@@ -292,3 +292,21 @@ def test_network_trained_on_crops_round_trips_through_skops(cls_name, tmp_path):
     clf = cls(max_epochs=1, crop_frames=8, random_state=0, validation_fraction=None).fit(X, y)
     restored = load_model(save_model(clf, tmp_path / "m.skops"))
     np.testing.assert_allclose(restored.predict_proba(X), clf.predict_proba(X), rtol=1e-6)
+
+
+def test_network_inside_a_search_is_refused_clearly_by_skops(tmp_path):
+    # _pack reaches the steps of a Pipeline only; a network further in failed in skops with
+    # "RuntimeError: Cannot directly construct TensorBase"
+    from sklearn.model_selection import GridSearchCV
+
+    from sklearn_mgc import MLPClassifier
+
+    X = np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32)
+    y = ["a", "b"] * 4
+    net = MLPClassifier(max_epochs=1, hidden_sizes=(4,), validation_fraction=None)
+    search = GridSearchCV(net, {"lr": [1e-3]}, cv=2).fit(X, y)
+    with pytest.raises(ValueError, match=r"GridSearchCV in the \.skops format.*best_estimator_"):
+        save_model(search, tmp_path / "search.skops")
+    assert list(tmp_path.iterdir()) == []
+    restored = load_model(save_model(search.best_estimator_, tmp_path / "best.skops"))
+    np.testing.assert_allclose(restored.predict_proba(X), search.predict_proba(X), rtol=1e-6)
