@@ -335,3 +335,23 @@ def test_predict_on_a_folder_without_audio_says_so(model_path, tmp_path, capsys)
     assert "music: no audio file in this folder" in captured.err
     assert main([*argv[:3], "--format", "json"]) == 1
     assert json.loads(capsys.readouterr().out)[0]["error"].startswith("no audio file")
+
+
+def test_per_window_json_of_a_model_without_duration_is_valid_json(tmp_path, capsys):
+    # a representation with duration=None classifies the file whole, its end unknown: the
+    # JSON timeline held NaN, which no strict JSON parser reads
+    X, y = make_genre_clips(4, duration=0.5, genres=GENRES, random_state=0)
+    feat = make_representation("mfcc", duration=None)
+    pipe = make_pipeline(feat, make_classifier("rf", random_state=0), model="rf").fit(X, y)
+    save_model(pipe, tmp_path / "whole.skops")
+    sf.write(tmp_path / "a.wav", _wave(1.0), SR)
+    argv = ["predict", str(tmp_path / "whole.skops"), str(tmp_path / "a.wav"), "--per-window"]
+    assert main([*argv, "--format", "json"]) == 0
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    out = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert out[0]["timeline"][0]["end"] is None
+    assert main(argv) == 0
+    assert "0.00-end" in capsys.readouterr().out

@@ -146,7 +146,7 @@ def _classify(model, classes, path, args):
         entry["timeline"] = [
             {
                 "start": round(float(s), 3),
-                "end": round(float(e), 3),
+                "end": round(float(e), 3) if np.isfinite(e) else None,  # None: the file's end
                 "probabilities": {str(c): round(float(p), 4) for c, p in zip(classes, row)},
             }
             for s, e, row in zip(windows["start"], windows["end"], windows["proba"])
@@ -169,7 +169,8 @@ def _table(results, classes):
         lines.append(_line(entry))
         for w in entry.get("timeline", ()):
             cells = "\t".join(f"{g} {p:.3f}" for g, p in w["probabilities"].items())
-            lines.append(f"  {w['start']:.2f}-{w['end']:.2f}\t{cells}")
+            end = "end" if w["end"] is None else f"{w['end']:.2f}"
+            lines.append(f"  {w['start']:.2f}-{end}\t{cells}")
     return "\n".join(lines)
 
 
