@@ -262,8 +262,30 @@ def _pack_net(est):
     state = _state_arrays(module.state_dict())
     n_features, n_frames = est.module_shape_
     packed = {_PACKED: "net", "n_features": n_features, "n_frames": n_frames, "state": state}
-    _build_net(est, packed, "cpu")  # refuse now, not on load, what cannot be rebuilt
+    rebuilt = _build_net(est, packed, "cpu").module_  # refuse now what cannot be rebuilt
+    shape = (2, n_features) if n_frames is None else (2, n_frames, n_features)
+    if not _same_outputs(module, rebuilt, shape):
+        raise ValueError(
+            f"cannot save this {type(est).__name__} in the .skops format: the network its "
+            "parameters build now computes other outputs than the fitted one (a parameter "
+            "was changed after fit); fit it again, or save a .joblib file"
+        )
     return packed
+
+
+def _same_outputs(module, rebuilt, shape):
+    """Whether two modules (the second on the CPU) give the same outputs for one input."""
+    import torch
+
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(0))
+    training = module.training
+    try:
+        with torch.no_grad():
+            out = module.eval()(x.to(next(module.parameters()).device)).cpu()
+            again = rebuilt(x)
+        return out.shape == again.shape and torch.allclose(out, again, rtol=1e-4, atol=1e-5)
+    finally:
+        module.train(training)
 
 
 def _pack_encoder(est):

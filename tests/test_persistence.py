@@ -310,3 +310,20 @@ def test_network_inside_a_search_is_refused_clearly_by_skops(tmp_path):
     assert list(tmp_path.iterdir()) == []
     restored = load_model(save_model(search.best_estimator_, tmp_path / "best.skops"))
     np.testing.assert_allclose(restored.predict_proba(X), search.predict_proba(X), rtol=1e-6)
+
+
+def test_network_whose_parameters_changed_after_fit_is_not_saved_as_skops(tmp_path):
+    # .skops rebuilds the module from the parameters: pool_size changed after fit built a
+    # network with the same weights and other outputs (probabilities 0.01 apart, silently)
+    from sklearn_mgc import CNN1DClassifier
+
+    X = np.random.default_rng(0).standard_normal((6, 32, 4)).astype(np.float32)
+    y = ["a", "b", "c"] * 2
+    clf = CNN1DClassifier(max_epochs=1, channels=(4, 4), dense_size=4, random_state=0)
+    clf.set_params(validation_fraction=None).fit(X, y)
+    expected = clf.predict_proba(X)
+    clf.set_params(pool_size=4)
+    with pytest.raises(ValueError, match="changed after fit.*fit it again, or save a .joblib"):
+        save_model(clf, tmp_path / "m.skops")
+    restored = load_model(save_model(clf, tmp_path / "m.joblib"))
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
