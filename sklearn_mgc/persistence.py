@@ -22,6 +22,7 @@ device.
 import copy
 import io
 import os
+import pickle
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -395,13 +396,19 @@ def load_model(path, *, device=None, trusted=()):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file {os.fspath(path)!r} does not exist")
-    if path.suffix == ".skops":
-        model = _load_skops(path, trusted)
-    else:
-        import joblib
+    try:
+        if path.suffix == ".skops":
+            model = _load_skops(path, trusted)
+        else:
+            import joblib
 
-        with _storages_on_available_device():
-            model = joblib.load(path)
+            with _storages_on_available_device():
+                model = joblib.load(path)
+    except (zipfile.BadZipFile, EOFError, pickle.UnpicklingError) as exc:
+        raise ValueError(
+            f"{os.fspath(path)!r} is not a saved model, or is damaged (truncated?): "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
     if device is None:
         _fallback(model)
     else:

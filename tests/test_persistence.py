@@ -327,3 +327,17 @@ def test_network_whose_parameters_changed_after_fit_is_not_saved_as_skops(tmp_pa
         save_model(clf, tmp_path / "m.skops")
     restored = load_model(save_model(clf, tmp_path / "m.joblib"))
     np.testing.assert_array_equal(restored.predict_proba(X), expected)
+
+
+@pytest.mark.parametrize("suffix", [".skops", ".joblib"])
+def test_damaged_model_file_is_a_value_error_naming_it(suffix, tmp_path):
+    # it raised zipfile.BadZipFile / pickle.UnpicklingError, naming no file (the docstring
+    # promises a ValueError for a file that is not a model)
+    from sklearn_mgc import MLPClassifier
+
+    X = np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32)
+    clf = MLPClassifier(max_epochs=1, hidden_sizes=(4,), validation_fraction=None)
+    path = save_model(clf.fit(X, ["a", "b"] * 4), tmp_path / f"m{suffix}")
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ValueError, match=rf"m\{suffix}' is not a saved model, or is damaged"):
+        load_model(path)
