@@ -22,11 +22,10 @@ device.
 import copy
 import io
 import os
+import pickle
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
-
-import numpy as np
 
 from . import _registry
 from ._io import atomic_write, get_logger
@@ -197,7 +196,16 @@ def save_model(model, path, *, provenance=None):
         if path.suffix == ".skops":
             import skops.io as sio
 
-            sio.dump(_pack(model), tmp, compression=zipfile.ZIP_DEFLATED)
+            packed = _pack(model)
+            try:
+                sio.dump(packed, tmp, compression=zipfile.ZIP_DEFLATED)
+            except Exception as exc:  # a torch part out of reach: in a nested estimator
+                raise ValueError(
+                    f"cannot save this {type(model).__name__} in the .skops format "
+                    f"({type(exc).__name__}: {exc}): only the torch parts of one estimator or "
+                    "of a Pipeline's own steps are stored as plain arrays; save the fitted "
+                    "pipeline itself (a search's best_estimator_), or a .joblib file"
+                ) from exc
         else:
             import joblib
 
@@ -217,10 +225,11 @@ def _pack(model):
 def _pack_step(est):
     from .features._pretrained import PretrainedFeatures
     from .networks import BaseNetClassifier
+    from .networks._packing import pack_net
 
     if isinstance(est, BaseNetClassifier) and hasattr(est, "net_"):
         out = _shallow_copy(est)
-        out.net_ = _pack_net(est)
+        out.net_ = {_PACKED: "net", **pack_net(est)}
         out.history_ = [dict(epoch) for epoch in est.history_]
         return out
     if isinstance(est, PretrainedFeatures) and getattr(est, "model_", None) is not None:
@@ -238,34 +247,16 @@ def _shallow_copy(est):
     return out
 
 
-def _state_arrays(tensors):
-    """``{name: [dtype name, float32 array]}`` of a state dict of plain tensors."""
-    state = {}
-    for key, value in tensors.items():
-        if not hasattr(value, "is_quantized") or value.is_quantized:  # a bug if it happens
-            raise TypeError(f"the state entry {key!r} is not a plain tensor")
-        state[key] = [str(value.dtype).removeprefix("torch."), value.detach().cpu().float().numpy()]
-    return state
-
-
-def _pack_net(est):
-    module = est.net_.module_
-    state = _state_arrays(module.state_dict())
-    n_features, n_frames = est.module_shape_
-    packed = {_PACKED: "net", "n_features": n_features, "n_frames": n_frames, "state": state}
-    _build_net(est, packed, "cpu")  # refuse now, not on load, what cannot be rebuilt
-    return packed
-
-
 def _pack_encoder(est):
     from .features.huggingface import Wav2Vec2Features
+    from .networks._packing import state_arrays
 
     packed = {_PACKED: "encoder"}
     if isinstance(est, Wav2Vec2Features):
         model = est.model_
         if est.dtype == "int8":  # int8 weights have no plain array form: store the float32 ones
             model = _checked_source(est, lambda: est._load_pretrained()[1])
-        packed["state"] = _state_arrays(model.state_dict())
+        packed["state"] = state_arrays(model.state_dict())
         packed["config"] = est.model_.config.to_dict()
         packed["feature_extractor"] = est.feature_extractor_.to_dict()
     else:  # EnCodecMAE: the checkpoint's own format, rebuilt as fit builds it
@@ -277,7 +268,7 @@ def _pack_encoder(est):
             return build_from_checkpoint(checkpoint, name=os.fspath(est.model))[0], checkpoint
 
         _, checkpoint = _checked_source(est, load)
-        packed["state"] = _state_arrays(checkpoint["state_dict"])
+        packed["state"] = state_arrays(checkpoint["state_dict"])
         packed["config"] = str(checkpoint["config"])
     return packed
 
@@ -364,13 +355,19 @@ def load_model(path, *, device=None, trusted=()):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file {os.fspath(path)!r} does not exist")
-    if path.suffix == ".skops":
-        model = _load_skops(path, trusted)
-    else:
-        import joblib
+    try:
+        if path.suffix == ".skops":
+            model = _load_skops(path, trusted)
+        else:
+            import joblib
 
-        with _storages_on_available_device():
-            model = joblib.load(path)
+            with _storages_on_available_device():
+                model = joblib.load(path)
+    except (zipfile.BadZipFile, EOFError, pickle.UnpicklingError) as exc:
+        raise ValueError(
+            f"{os.fspath(path)!r} is not a saved model, or is damaged (truncated?): "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
     if device is None:
         _fallback(model)
     else:
@@ -441,8 +438,10 @@ def _unpack_step(est):
     if isinstance(packed, dict) and packed.get(_PACKED) == "net":
         from skorch.history import History
 
+        from .networks._packing import build_net
+
         device = resolve_device(getattr(est, "device", "cpu"))
-        est.net_ = _build_net(est, packed, device)
+        est.net_ = build_net(est, packed, device)
         est.history_ = est.net_.history = History(est.history_)
         return
     packed = getattr(est, "model_", None)
@@ -450,38 +449,10 @@ def _unpack_step(est):
         _build_encoder(est, packed)
 
 
-def _tensors(state):
-    import torch
-
-    return {
-        key: torch.from_numpy(np.asarray(array)).to(getattr(torch, dtype))
-        for key, (dtype, array) in state.items()
-    }
-
-
-def _build_net(est, packed, device):
-    import torch
-    from skorch import NeuralNetClassifier
-
-    n_classes = len(est.classes_)
-    with torch.random.fork_rng(devices=[]):  # building the module draws random weights
-        module = est._build_module(packed["n_features"], packed["n_frames"], n_classes)
-    module.load_state_dict(_tensors(packed["state"]))
-    net = NeuralNetClassifier(
-        module,
-        criterion=torch.nn.CrossEntropyLoss,
-        batch_size=est.batch_size,
-        classes=np.arange(n_classes),
-        device=device,
-        train_split=None,
-    )
-    net.initialize()
-    net.module_.eval()
-    return net
-
-
 def _build_encoder(est, packed):
     import torch
+
+    from .networks._packing import tensors
 
     device = resolve_device(getattr(est, "device", "cpu"))
     if "feature_extractor" in packed:
@@ -494,11 +465,11 @@ def _build_encoder(est, packed):
         if not kind.endswith("FeatureExtractor") or not hasattr(transformers, kind):
             raise ValueError(f"unknown feature extractor type {kind!r}")
         est.feature_extractor_ = getattr(transformers, kind)(**packed["feature_extractor"])
-        state = _tensors(packed["state"])
+        state = tensors(packed["state"])
     else:
         from .features.encodecmae.model import build_from_checkpoint
 
-        checkpoint = {"config": packed["config"], "state_dict": _tensors(packed["state"])}
+        checkpoint = {"config": packed["config"], "state_dict": tensors(packed["state"])}
         model, _ = build_from_checkpoint(checkpoint, name=os.fspath(est.model))
         state = None
     if state is not None:

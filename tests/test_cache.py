@@ -195,3 +195,29 @@ def test_file_edited_in_place_with_same_size_and_mtime_is_recomputed(tmp_path, w
     after = est.fit_transform([str(path)])
     np.testing.assert_array_equal(after, MFCCFeatures(duration=1.0).fit_transform([str(path)]))
     assert not np.array_equal(after, before)
+
+
+def test_model_folder_whose_weights_are_overwritten_is_recomputed(tmp_path):
+    # copying new weights over a local model's files leaves the folder's own size and
+    # modification time as they were: the key must see its files (it served the old frames)
+    import shutil
+
+    from sklearn_mgc import Wav2Vec2Features
+    from sklearn_mgc.features.huggingface import _save_tiny_model
+
+    model = _save_tiny_model(tmp_path / "tiny", seed=0)
+    other = _save_tiny_model(tmp_path / "other", seed=1)
+    x = np.random.default_rng(0).standard_normal((1, 16000)).astype(np.float32)
+
+    def frames(cache_dir):
+        est = Wav2Vec2Features(model=model, sr=16000, duration=1.0, cache_dir=cache_dir)
+        return est.fit_transform(x)
+
+    before = frames(tmp_path / "cache")
+    st = os.stat(model)
+    for name in os.listdir(other):
+        shutil.copyfile(os.path.join(other, name), os.path.join(model, name))
+    assert (os.stat(model).st_size, os.stat(model).st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    after = frames(tmp_path / "cache")
+    np.testing.assert_array_equal(after, frames(None))
+    assert not np.allclose(after, before)

@@ -15,7 +15,7 @@ from sklearn_mgc.cli import main
 from sklearn_mgc.datasets import make_genre_clips
 from sklearn_mgc.persistence import save_model
 from sklearn_mgc.study import make_classifier, make_pipeline, make_representation
-from sklearn_mgc.study.predict import predict_files, window_bounds
+from sklearn_mgc.study.predict import predict_files, predict_track_proba, window_bounds
 
 SR = 22050
 GENRES = ["jazz", "metal"]
@@ -279,3 +279,79 @@ def test_window_bounds_reproduce_the_consecutive_windows():
     assert window_bounds(10, 4) == [(0, 4), (4, 8), (8, 10)]
     assert window_bounds(9, 4) == [(0, 4), (4, 8)]  # a last piece under half a window is dropped
     assert window_bounds(10, 4, hop=4) == window_bounds(10, 4)
+
+
+def test_window_bounds_with_a_hop_longer_than_the_window():
+    # windows with gaps between them: the last piece starts at the next start, never past
+    # the end of the track (it was an empty window: "clip 1 is empty" failed the whole file),
+    # and is kept only when at least half a window long (a 1-sample window was averaged in)
+    assert window_bounds(10, 4, hop=20) == [(0, 4)]
+    assert window_bounds(19, 4, hop=6) == [(0, 4), (6, 10), (12, 16)]
+    assert window_bounds(20, 4, hop=6) == [(0, 4), (6, 10), (12, 16), (18, 20)]
+    for n, window, hop in [(50, 7, 3), (50, 7, 9), (50, 7, 20), (13, 4, 10), (12, 5, 2)]:
+        bounds = window_bounds(n, window, hop)
+        assert all(b - a >= window / 2 for a, b in bounds[1:])
+        assert all(0 <= a < b <= n for a, b in bounds)
+        assert [a for a, _ in bounds] == list(range(0, hop * len(bounds), hop))
+
+
+def test_track_with_a_hop_longer_than_the_clip_is_classified(tmp_path):
+    X, y = make_genre_clips(4, duration=0.5, genres=["jazz", "metal"], random_state=0)
+    pipe = make_pipeline(
+        make_representation("mfcc", duration=0.5), make_classifier("rf", random_state=0), model="rf"
+    ).fit(X, y)
+    path = tmp_path / "track.wav"
+    sf.write(path, np.concatenate([X[0], X[1], X[0]])[: int(1.3 * 22050)], 22050)
+    for hop, n_windows in [(1.2, 1), (2.0, 1), (0.75, 2)]:
+        _, n, windows = predict_track_proba(pipe, path, hop=hop, return_windows=True)
+        assert n == n_windows
+        assert (windows["end"] - windows["start"] >= 0.25).all()
+
+
+def test_predict_files_names_why_a_batch_of_only_skipped_clips_failed():
+    # the representation skips every clip, the classifier then gets no rows: the failure is
+    # the clips' own (it was the classifier's "Found array with 0 sample(s)")
+    X, y = make_genre_clips(3, duration=0.3, genres=GENRES, random_state=0)
+    feat = make_representation("mfcc", duration=0.3, on_error="skip")
+    pipe = make_pipeline(feat, make_classifier("rf", random_state=0), model="rf").fit(X, y)
+    with pytest.warns(UserWarning, match="skipped"):
+        pred, failures = predict_files(pipe, [X[0], "gone.wav", "lost.wav"], batch_size=2)
+    assert pred.shape == (1,)
+    assert [(f["index"], f["error"]) for f in failures] == [
+        (1, "no such file: 'gone.wav'"),
+        (2, "no such file: 'lost.wav'"),
+    ]
+
+
+def test_predict_on_a_folder_without_audio_says_so(model_path, tmp_path, capsys):
+    # it printed nothing and exited 0, as if the folder had been classified
+    (tmp_path / "music").mkdir()
+    (tmp_path / "music" / "notes.txt").write_text("not audio")
+    sf.write(tmp_path / "a.wav", _wave(0.5), SR)
+    argv = ["predict", str(model_path), str(tmp_path / "music"), str(tmp_path / "a.wav")]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith(str(tmp_path / "a.wav"))
+    assert "music: no audio file in this folder" in captured.err
+    assert main([*argv[:3], "--format", "json"]) == 1
+    assert json.loads(capsys.readouterr().out)[0]["error"].startswith("no audio file")
+
+
+def test_per_window_json_of_a_model_without_duration_is_valid_json(tmp_path, capsys):
+    # a representation with duration=None classifies the file whole, its end unknown: the
+    # JSON timeline held NaN, which no strict JSON parser reads
+    X, y = make_genre_clips(4, duration=0.5, genres=GENRES, random_state=0)
+    feat = make_representation("mfcc", duration=None)
+    pipe = make_pipeline(feat, make_classifier("rf", random_state=0), model="rf").fit(X, y)
+    save_model(pipe, tmp_path / "whole.skops")
+    sf.write(tmp_path / "a.wav", _wave(1.0), SR)
+    argv = ["predict", str(tmp_path / "whole.skops"), str(tmp_path / "a.wav"), "--per-window"]
+    assert main([*argv, "--format", "json"]) == 0
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    out = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert out[0]["timeline"][0]["end"] is None
+    assert main(argv) == 0
+    assert "0.00-end" in capsys.readouterr().out

@@ -88,6 +88,12 @@ class PredictCommand(Command):
         classes = np.asarray(model.classes_)
         files = audio_files(args.files)
         results, failures = [], []
+        for folder in _folders_without_audio(args.files, files):
+            message = "no audio file in this folder (wav, flac, ogg, mp3, m4a, opus...)"
+            logger.error("%s: %s", folder, message)
+            failures.append({"index": -1, "clip": folder, "error": message})
+            if fmt == "json":
+                results.append({"file": folder, "error": message})
         for i, (path, _) in enumerate(files):
             entry = _classify(model, classes, path, args)
             if "error" in entry:
@@ -98,7 +104,16 @@ class PredictCommand(Command):
                 print(_table([entry], classes), flush=True)
         if fmt != "table" or args.output is not None:
             _write(_render(results, classes, fmt), args.output)
-        return finish(len(files) - len(failures), failures, "classified")
+        n_failed_files = sum(f["index"] >= 0 for f in failures)
+        return finish(len(files) - n_failed_files, failures, "classified")
+
+
+def _folders_without_audio(inputs, files):
+    """The folders of ``inputs`` in which none of ``files`` was found (nothing to classify)."""
+    from pathlib import Path
+
+    holding = set().union(*(path.parents for path, _ in files))
+    return [os.fspath(g) for g in inputs if Path(g).is_dir() and Path(g) not in holding]
 
 
 def _classify(model, classes, path, args):
@@ -131,7 +146,7 @@ def _classify(model, classes, path, args):
         entry["timeline"] = [
             {
                 "start": round(float(s), 3),
-                "end": round(float(e), 3),
+                "end": round(float(e), 3) if np.isfinite(e) else None,  # None: the file's end
                 "probabilities": {str(c): round(float(p), 4) for c, p in zip(classes, row)},
             }
             for s, e, row in zip(windows["start"], windows["end"], windows["proba"])
@@ -154,7 +169,8 @@ def _table(results, classes):
         lines.append(_line(entry))
         for w in entry.get("timeline", ()):
             cells = "\t".join(f"{g} {p:.3f}" for g, p in w["probabilities"].items())
-            lines.append(f"  {w['start']:.2f}-{w['end']:.2f}\t{cells}")
+            end = "end" if w["end"] is None else f"{w['end']:.2f}"
+            lines.append(f"  {w['start']:.2f}-{end}\t{cells}")
     return "\n".join(lines)
 
 

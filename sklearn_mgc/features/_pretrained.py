@@ -12,6 +12,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._cache import clip_fingerprint
 from .._io import get_logger
 from ._base import BaseFeatures
 
@@ -205,8 +206,7 @@ class PretrainedFeatures(BaseFeatures):
         params = super()._cache_params()
         model = params.get("model")
         if isinstance(model, (str, os.PathLike)) and os.path.exists(model):
-            st = os.stat(model)
-            params["model"] = [os.path.abspath(os.fspath(model)), st.st_size, st.st_mtime_ns]
+            params["model"] = _local_model_fingerprint(model)
         return params
 
     def _apply_dtype(self, model):
@@ -297,3 +297,14 @@ def _quantize_int8(model, torch, *, convolutions=True):
 
 
 _QUANT_WARNED = False
+
+
+def _local_model_fingerprint(model):
+    """A local model's identity in cache keys: a file's, or that of each file of a folder
+    (whose own metadata stays the same when a weights file in it is overwritten)."""
+    path = os.path.abspath(os.fspath(model))
+    if not os.path.isdir(path):
+        return clip_fingerprint(path)
+    with os.scandir(path) as entries:
+        files = sorted(e.path for e in entries if e.is_file())
+    return ["folder", path, [clip_fingerprint(f)[1:] for f in files]]

@@ -22,9 +22,9 @@ def window_bounds(n_samples, window, hop=None):
     """Sample bounds ``(start, stop)`` of the windows of a track.
 
     Windows of ``window`` samples start every ``hop`` samples (default: ``window``, so they
-    follow each other); after the last whole window, the rest of the track is one more,
-    shorter window when it is at least half a window long. A track of at most one window is a
-    single window.
+    follow each other); after the last whole window, the rest of the track (from the next
+    start) is one more, shorter window when it is at least half a window long. A track of at
+    most one window is a single window.
 
     Parameters
     ----------
@@ -53,8 +53,9 @@ def window_bounds(n_samples, window, hop=None):
     if n_samples <= window:
         return [(0, int(n_samples))]
     bounds = [(s, s + window) for s in range(0, n_samples - window + 1, hop)]
-    if n_samples - bounds[-1][1] >= window / 2:  # the uncovered end, if long enough
-        bounds.append((bounds[-1][0] + hop, int(n_samples)))
+    start = bounds[-1][0] + hop  # the next window's; past the last window's end if hop > window
+    if n_samples - max(bounds[-1][1], start) >= window / 2:  # the uncovered end, if long enough
+        bounds.append((start, int(n_samples)))
     return bounds
 
 
@@ -219,14 +220,26 @@ def predict_files(pipeline, clips, *, batch_size=16):
 
 
 def _predict_batch(pipeline, batch):
-    labels = list(pipeline.predict(batch))
     first = pipeline.steps[0][1] if hasattr(pipeline, "steps") else None
-    skipped = [
+    before = getattr(first, "skipped_", None)  # each transform records a new list
+    try:
+        labels = list(pipeline.predict(batch))
+    except Exception:
+        # every clip skipped: the classifier got no rows; report why they were skipped
+        skipped = _skipped(first)
+        if skipped and first.skipped_ is not before and len(skipped) == len(batch):
+            return [], skipped
+        raise
+    return labels, _skipped(first)
+
+
+def _skipped(first):
+    """The clips the representation left out in its last ``transform`` (``on_error="skip"``)."""
+    return [
         {"index": s["index"], "clip": s["clip"], "error": s["error"]}
         for s in (getattr(first, "skipped_", None) or [])
         if getattr(first, "on_error", None) == "skip"
     ]
-    return labels, skipped
 
 
 def _failure(index, clip, exc):
