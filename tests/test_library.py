@@ -337,6 +337,19 @@ def test_predict_on_a_folder_without_audio_says_so(model_path, tmp_path, capsys)
     assert json.loads(capsys.readouterr().out)[0]["error"].startswith("no audio file")
 
 
+def test_embed_on_a_folder_without_audio_says_so(tmp_path, capsys):
+    (tmp_path / "music").mkdir()
+    (tmp_path / "music" / "notes.txt").write_text("not audio")
+    sf.write(tmp_path / "a.wav", _wave(0.5), SR)
+    out = tmp_path / "out"
+    argv = ["embed", str(tmp_path / "music"), str(tmp_path / "a.wav"), "--out", str(out)]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "embed: 1 written, 0 skipped, 1 failed"
+    assert "music: no audio file in this folder" in captured.err
+    assert [p.name for p in out.iterdir()] == ["a.npz"]
+
+
 def test_per_window_json_of_a_model_without_duration_is_valid_json(tmp_path, capsys):
     # a representation with duration=None classifies the file whole, its end unknown: the
     # JSON timeline held NaN, which no strict JSON parser reads

@@ -302,6 +302,25 @@ def audio_files(inputs):
     return out
 
 
+#: The error of a folder given as input in which no audio file was found.
+NO_AUDIO = "no audio file in this folder (wav, flac, ogg, mp3, m4a, opus...)"
+
+
+def empty_folders(inputs, files):
+    """The folders of ``inputs`` in which :func:`audio_files` found none of ``files``.
+
+    Each is logged as an error (:data:`NO_AUDIO`): nothing in it can be processed, and a
+    command must not end as if it had been.
+    """
+    from pathlib import Path
+
+    holding = set().union(*(path.parents for path, _ in files))
+    empty = [os.fspath(g) for g in inputs if Path(g).is_dir() and Path(g) not in holding]
+    for folder in empty:
+        logger.error("%s: %s", folder, NO_AUDIO)
+    return empty
+
+
 def finish(n_done, failures, what):
     """Log the failures at the end and return the exit status (1 if any failed)."""
     if not failures:

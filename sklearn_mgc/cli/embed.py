@@ -30,9 +30,11 @@ from ..study import make_representation
 from ..study.predict import describe_failure
 from ..study.provenance import checkpoint_checksum
 from ._common import (
+    NO_AUDIO,
     Command,
     audio_files,
     compute_options,
+    empty_folders,
     finish,
     load_model,
     logger,
@@ -94,7 +96,11 @@ class EmbedCommand(Command):
         todo = [(p, out_dir / rel.with_suffix(".npz")) for p, rel in files]
         skipped = [t for t in todo if t[1].exists() and not args.overwrite]
         todo = [t for t in todo if args.overwrite or not t[1].exists()]
-        written, failures = 0, []
+        written = 0
+        failures = [
+            {"index": -1, "clip": folder, "error": NO_AUDIO}
+            for folder in empty_folders(args.inputs, files)
+        ]
         if todo:
             features = _representation(args, todo[0][0])
             header = _header(features, args)

@@ -8,9 +8,11 @@ import os
 from ..audio import AudioError
 from ..study.predict import describe_failure, predict_track_proba
 from ._common import (
+    NO_AUDIO,
     Command,
     audio_files,
     device_option,
+    empty_folders,
     finish,
     load_model,
     logger,
@@ -88,12 +90,10 @@ class PredictCommand(Command):
         classes = np.asarray(model.classes_)
         files = audio_files(args.files)
         results, failures = [], []
-        for folder in _folders_without_audio(args.files, files):
-            message = "no audio file in this folder (wav, flac, ogg, mp3, m4a, opus...)"
-            logger.error("%s: %s", folder, message)
-            failures.append({"index": -1, "clip": folder, "error": message})
+        for folder in empty_folders(args.files, files):
+            failures.append({"index": -1, "clip": folder, "error": NO_AUDIO})
             if fmt == "json":
-                results.append({"file": folder, "error": message})
+                results.append({"file": folder, "error": NO_AUDIO})
         for i, (path, _) in enumerate(files):
             entry = _classify(model, classes, path, args)
             if "error" in entry:
@@ -106,14 +106,6 @@ class PredictCommand(Command):
             _write(_render(results, classes, fmt), args.output)
         n_failed_files = sum(f["index"] >= 0 for f in failures)
         return finish(len(files) - n_failed_files, failures, "classified")
-
-
-def _folders_without_audio(inputs, files):
-    """The folders of ``inputs`` in which none of ``files`` was found (nothing to classify)."""
-    from pathlib import Path
-
-    holding = set().union(*(path.parents for path, _ in files))
-    return [os.fspath(g) for g in inputs if Path(g).is_dir() and Path(g) not in holding]
 
 
 def _classify(model, classes, path, args):
