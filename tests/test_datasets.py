@@ -380,6 +380,23 @@ def test_splits_dir_errors(tmp_path):
         load_gtzan(tmp_path / "gtzan", split="fault-filtered", splits_dir=lists)
 
 
+def test_splits_dir_clip_in_two_partitions_is_refused(tmp_path):
+    # a clip listed in two partitions was silently given the last one (test), so the split
+    # was not the one the lists describe and the clip's other partition lost it unreported
+    _write_tree(tmp_path / "gtzan", n=2)
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / "train_filtered.txt").write_text("blues/blues.00000.au\njazz/jazz.00000.au\n")
+    (lists / "valid_filtered.txt").write_text("blues/blues.00001.au\n")
+    (lists / "test_filtered.txt").write_text("jazz/jazz.00001.au\nblues/blues.00000.wav\n")
+    with pytest.raises(ValueError, match=r"blues\.00000.*train_filtered.*test_filtered"):
+        load_gtzan(tmp_path / "gtzan", split="fault-filtered", splits_dir=lists)
+    # listed twice in one partition: refused as well, naming the list
+    (lists / "test_filtered.txt").write_text("jazz/jazz.00001.au\njazz/jazz.00001.wav\n")
+    with pytest.raises(ValueError, match=r"jazz\.00001.*test_filtered"):
+        load_gtzan(tmp_path / "gtzan", split="fault-filtered", splits_dir=lists)
+
+
 def test_get_data_home(tmp_path, monkeypatch):
     monkeypatch.setenv("SKLEARN_MGC_DATA", str(tmp_path / "from_env"))
     assert get_data_home() == str(tmp_path / "from_env")

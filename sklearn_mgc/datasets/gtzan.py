@@ -209,7 +209,22 @@ def _read_split_dir(folder):
                 f"test_filtered.txt; {str(f)!r} is missing."
             )
         lists[name] = _parse_split_list(f.read_text(encoding="utf-8"), str(f))
+    _check_disjoint(lists, folder)
     return lists
+
+
+def _check_disjoint(lists, folder):
+    """Raise a ValueError naming a clip listed twice (in one partition or in two)."""
+    seen = {}
+    for name in _SPLIT_NAMES:
+        for genre, number in lists[name]:
+            if (genre, number) in seen:
+                raise ValueError(
+                    f"The split lists in {str(folder)!r} name the clip {genre}.{number:05d} "
+                    f"twice: in {seen[genre, number]}_filtered.txt and in {name}_filtered.txt. "
+                    "Each clip must be listed once."
+                )
+            seen[genre, number] = name
 
 
 def _fetch_fault_filtered(data_home, download_if_missing):
@@ -406,7 +421,8 @@ def load_gtzan(
         If the fault-filtered lists must be downloaded and cannot be.
     ValueError
         If an argument is not of an accepted type or value (the message names it
-        and the accepted values).
+        and the accepted values), or a split list has a malformed line or names a
+        clip already listed (in it or in another partition).
 
     See Also
     --------
