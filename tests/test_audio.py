@@ -73,6 +73,39 @@ def test_load_audio_errors_name_the_file(tmp_path):
         load_audio(nan)
 
 
+def test_load_audio_no_sample_left_is_an_error_naming_the_file(tmp_path):
+    # a file too short to give one sample at the target rate (one sample at 48 kHz read at
+    # 16 kHz) came back as an empty waveform, silently, where "holds no samples" is promised;
+    # a representation then gave it a row of features computed from nothing
+    from sklearn_mgc import MelFeatures
+
+    path = tmp_path / "one_sample.wav"
+    sf.write(path, np.full(1, 0.5), 48000, subtype="FLOAT")
+    with pytest.raises(AudioError, match="one_sample.wav.*no samples at 16000 Hz"):
+        load_audio(path, sr=16000)
+    with pytest.raises(AudioError, match="one_sample.wav.*no samples at 16000 Hz"):
+        list(stream_audio(path, sr=16000))
+    with pytest.raises(AudioError, match="one_sample.wav"):
+        MelFeatures(sr=16000, duration=None).fit_transform([path])
+    skipping = MelFeatures(sr=16000, on_error="skip").fit([path])
+    with pytest.warns(UserWarning, match="skipped 1 of 1"):
+        assert skipping.transform([path]).shape == (0, 80)
+    assert "no samples at 16000 Hz" in str(skipping.skipped_)
+    # the same file at its own rate is one sample
+    assert load_audio(path, sr=48000).shape == (1,)
+    assert sum(len(b) for b in stream_audio(path, sr=48000)) == 1
+
+
+def test_load_audio_offset_past_the_end_says_so(tmp_path):
+    # an offset past the end was reported as a file that "holds no samples", as if it were empty
+    path = tmp_path / "tone.wav"
+    sf.write(path, _tone(8000, 0.5), 8000)
+    with pytest.raises(AudioError, match=r"tone.wav.*no samples after offset=2.0 s"):
+        load_audio(path, sr=8000, offset=2.0)
+    with pytest.raises(AudioError, match=r"tone.wav.*no samples after offset=2.0 s"):
+        list(stream_audio(path, sr=8000, offset=2.0))
+
+
 def test_check_waveform():
     assert check_waveform([1, 2, 3]).dtype == np.float32
     np.testing.assert_array_equal(check_waveform(np.ones((5, 2))), np.ones(5))

@@ -15,6 +15,17 @@ def _finite(y, name):
     return y
 
 
+def _no_samples(name, offset):
+    where = f" after offset={offset} s" if offset > 0 else ""
+    return AudioError(f"audio file '{name}' holds no samples{where}")
+
+
+def _none_at_rate(name, sr, total, native_sr):
+    return AudioError(
+        f"audio file '{name}' gives no samples at {sr} Hz ({total} decoded at its {native_sr} Hz)"
+    )
+
+
 def load_audio(path, *, sr=22050, duration=None, offset=0.0):
     """Decode an audio file to a mono float32 waveform at ``sr``.
 
@@ -51,8 +62,9 @@ def load_audio(path, *, sr=22050, duration=None, offset=0.0):
     ------
     AudioError
         If the file is missing ("no such file"), is not a regular file, cannot be decoded
-        ("cannot decode", with the decoder's reason), breaks a limit above, holds no samples or
-        non-finite ones. The message names the file.
+        ("cannot decode", with the decoder's reason), breaks a limit above, holds no samples
+        (after ``offset``), gives none at ``sr`` (a file of a few samples at a higher rate) or
+        holds non-finite ones. The message names the file.
 
     Examples
     --------
@@ -71,7 +83,7 @@ def load_audio(path, *, sr=22050, duration=None, offset=0.0):
                 raise AudioError(f"cannot decode '{name}': more than {MAX_SAMPLES} samples")
             parts.append(_finite(block, name))
     if total == 0:
-        raise AudioError(f"audio file '{name}' holds no samples")
+        raise _no_samples(name, offset)
     y = parts[0] if len(parts) == 1 else np.concatenate(parts)
     del parts
     try:
@@ -80,6 +92,8 @@ def load_audio(path, *, sr=22050, duration=None, offset=0.0):
         raise AudioError(f"'{name}': {exc}") from None
     if duration is not None:
         y = y[: int(round(duration * sr))]
+    if y.size == 0:  # too short to give one sample at sr
+        raise _none_at_rate(name, sr, total, native_sr)
     return np.ascontiguousarray(y)
 
 
@@ -126,7 +140,7 @@ def stream_audio(path, *, sr=22050, duration=None, offset=0.0):
         stream = None
         if int(native_sr) != int(sr):
             stream = soxr.ResampleStream(native_sr, sr, 1, dtype="float32", quality="HQ")
-        total, pending = 0, None
+        total, pending, decoded = 0, None, 0
         for block in blocks:
             if pending is not None:
                 out = pending if stream is None else stream.resample_chunk(pending)
@@ -134,12 +148,15 @@ def stream_audio(path, *, sr=22050, duration=None, offset=0.0):
                 if len(out):
                     yield out
             pending = _finite(block, name)
+            decoded += len(block)
         if pending is None:
-            raise AudioError(f"audio file '{name}' holds no samples")
+            raise _no_samples(name, offset)
         out = pending if stream is None else stream.resample_chunk(pending, last=True)
         total, out = _crop(out, total, keep)
         if len(out):
             yield out
+        elif total == 0:  # too short to give one sample at sr
+            raise _none_at_rate(name, sr, decoded, native_sr)
 
 
 def _crop(out, total, keep):
