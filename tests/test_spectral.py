@@ -67,6 +67,35 @@ def test_short_clips_are_padded_and_excluded_from_the_mean(cls, waves):
     np.testing.assert_allclose(TemporalMean().fit_transform(seq), mean, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("log", [False, True])
+def test_spectrum_of_trailing_digital_silence_is_not_padding(log, tmp_path, monkeypatch):
+    # the magnitude spectrum of digital silence is all zero, the padding mark: a clip ending in
+    # silence lost those real frames in TemporalMean (and the networks' masking), whose mean
+    # then differed from output="mean" by 68 % here, silently
+    from sklearn_mgc.features import _blocks
+
+    t = np.arange(SR // 2) / SR
+    y = np.concatenate([0.5 * np.sin(2 * np.pi * 440 * t), np.zeros(SR // 2)]).astype(np.float32)
+    est = SpectrumFeatures(output="sequence", duration=1.0, log=log).fit([y])
+    seq = est.transform([y])
+    assert seq.shape == (1, 101, 2049)
+    mean = est.set_params(output="mean").transform([y])
+    np.testing.assert_allclose(TemporalMean().fit_transform(seq), mean, rtol=1e-5, atol=1e-7)
+    assert seq[0].any(axis=1).all()  # every real frame tells itself from padding
+    # the sound's own frames are librosa's magnitudes, unchanged
+    S = np.abs(librosa.stft(y, n_fft=4096, hop_length=220)).T
+    S = np.log1p(S) if log else S
+    sound = S.any(axis=1)
+    np.testing.assert_allclose(seq[0][sound], S[sound], rtol=1e-5, atol=1e-6)
+    # the block-wise mean of a long file agrees with the whole one
+    path = tmp_path / "ends_silent.wav"
+    sf.write(path, np.tile(y, 3), SR, subtype="FLOAT")
+    whole = SpectrumFeatures(duration=None, log=log).fit_transform([path])
+    monkeypatch.setattr(_blocks, "BLOCK_SECONDS", 0.5)
+    blocks = SpectrumFeatures(duration=None, log=log).fit_transform([path])
+    np.testing.assert_allclose(blocks, whole, rtol=1e-5, atol=1e-7)
+
+
 def test_mel_matches_librosa(waves):
     y = waves[0]
     ref = librosa.power_to_db(

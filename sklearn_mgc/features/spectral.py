@@ -345,6 +345,8 @@ class SpectrumFeatures(_SpectralFeatures):
 
     With ``output="mean"`` this is the clip's average magnitude spectrum. (The reference study
     took one FFT of the first 4096 samples, 0.19 s of each clip; here every frame counts.)
+    A frame of digital silence holds the smallest normal float32 (about ``1.2e-38``) in every
+    bin instead of zeros, so that it is never taken for padding (trailing all-zero frames).
 
     Parameters
     ----------
@@ -377,6 +379,8 @@ class SpectrumFeatures(_SpectralFeatures):
     """
 
     _feature_prefix = "spectrum"
+    # 2: frames of digital silence hold the smallest normal float32, no longer zeros
+    _cache_version = 2
     _parameter_constraints: dict = {
         **_SpectralFeatures._parameter_constraints,
         "n_fft": [_POSITIVE_INT],
@@ -413,6 +417,9 @@ class SpectrumFeatures(_SpectralFeatures):
 
     def _frames(self, y):
         S = np.abs(librosa.stft(_precise(y), n_fft=self._fft_size(), hop_length=self._hop_length()))
+        # a frame of digital silence would be all zero, the mark of padding (BaseFeatures), and
+        # be left out by TemporalMean and the networks: it gets the smallest normal float32
+        S[:, ~S.any(axis=0)] = np.finfo(np.float32).tiny
         if self.log:
             S = np.log1p(S)
         return S.T
