@@ -96,6 +96,17 @@ def test_spectrum_of_trailing_digital_silence_is_not_padding(log, tmp_path, monk
     np.testing.assert_allclose(blocks, whole, rtol=1e-5, atol=1e-7)
 
 
+def test_sequence_frame_count_rounds_duration_to_samples(waves):
+    # the documented count read 1 + int(duration * sr) // hop_length, one frame short of the
+    # output where duration * sr rounds up across a hop (the clip is cut to round(duration * sr))
+    duration = 21999.6 / SR  # 21999.6 samples: int gives 21999 (100 frames), round 22000 (101)
+    est = MelFeatures(output="sequence", duration=duration).fit(waves)
+    seq = est.transform(waves)
+    assert seq.shape[1] == 1 + round(duration * SR) // 220 == 101
+    assert np.abs(seq).min(axis=2).min() > 0  # the last frame is real, not padding
+    assert "1 + round(duration * sr) // hop_length" in MelFeatures.__doc__
+
+
 def test_mel_matches_librosa(waves):
     y = waves[0]
     ref = librosa.power_to_db(

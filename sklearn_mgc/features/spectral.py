@@ -35,7 +35,7 @@ class MelFeatures(_MelFamily):
         Sampling rate of the analysis; files are decoded at this rate and in-memory waveforms
         must be sampled at it.
     duration : float or None, default=30.0
-        Seconds kept per clip; sequence output has ``1 + int(duration * sr) // hop_length``
+        Seconds kept per clip; sequence output has ``1 + round(duration * sr) // hop_length``
         frames. None keeps whole clips.
     n_mels : int, default=80
         Number of mel bands.
