@@ -191,6 +191,27 @@ def test_load_gtzan_any_genre_tree(tmp_path):
     assert {Path(f).suffix for f in data.filenames} == {".flac", ".ogg"}
 
 
+def test_load_gtzan_lists_a_clip_saved_in_two_formats_once(tmp_path):
+    # the .au files converted in place: each clip twice, which also leaked across splits
+    _write_tree(tmp_path / "genres", genres=("classical", "metal"), n=2, ext="au")
+    _write_tree(tmp_path / "genres", genres=("metal",), n=1, ext="wav")
+    (tmp_path / "genres" / "metal" / "metal.00001.mp3").write_bytes(b"")  # unreadable copy
+    expected = ["classical.00000.au", "classical.00001.au", "metal.00000.wav", "metal.00001.au"]
+    with pytest.warns(UserWarning, match=r"2 clip\(s\) saved twice"):
+        data = load_gtzan(tmp_path, check_files=False)  # copies are dropped even unchecked
+    assert [Path(f).name for f in data.filenames] == expected
+    assert list(data.target) == ["classical", "classical", "metal", "metal"]
+    reasons = {Path(f).name: r for f, r in data.skipped}
+    assert sorted(reasons) == ["metal.00000.au", "metal.00001.mp3"]
+    assert reasons["metal.00000.au"].startswith("another copy of")
+    assert reasons["metal.00000.au"].endswith("metal.00000.wav (same name, another format)")
+    with pytest.warns(UserWarning) as caught:
+        checked = load_gtzan(tmp_path)  # the unreadable .mp3 is dropped first
+    assert [Path(f).name for f in checked.filenames] == expected
+    messages = " ".join(str(w.message) for w in caught)
+    assert "1 unreadable" in messages and "1 clip(s) saved twice" in messages
+
+
 def test_load_gtzan_not_found(tmp_path):
     missing = tmp_path / "nowhere"
     with pytest.raises(FileNotFoundError, match="nowhere"):

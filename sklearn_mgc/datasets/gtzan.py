@@ -308,6 +308,36 @@ def _drop_unreadable(filenames, target):
     return filenames, target, skipped
 
 
+def _drop_copies(filenames, target):
+    """Keep one file of each clip saved in several formats (the same name in one folder, such
+    as ``blues.00000.au`` beside its conversion ``blues.00000.wav``): the first format of
+    :data:`AUDIO_EXTENSIONS`. Two copies would count a clip twice and could put it on both
+    sides of a split. ``(filenames, target, skipped)``, with a warning naming the copies."""
+    rank = {ext: i for i, ext in enumerate(AUDIO_EXTENSIONS)}
+
+    def clip(f):
+        return Path(f).parent, Path(f).stem.lower()
+
+    first = {}
+    for f in sorted(filenames, key=lambda f: rank.get(Path(f).suffix[1:].lower(), len(rank))):
+        first.setdefault(clip(f), f)
+    keep = [first[clip(f)] == f for f in filenames]
+    skipped = [
+        (f, f"another copy of {first[clip(f)]} (same name, another format)")
+        for f, k in zip(filenames, keep)
+        if not k
+    ]
+    if skipped:
+        warnings.warn(
+            f"load_gtzan: {len(skipped)} clip(s) saved twice, in another format, left out: "
+            + "; ".join(f for f, _ in skipped),
+            UserWarning,
+            stacklevel=_HELPER_STACKLEVEL,
+        )
+    target = [t for t, k in zip(target, keep) if k]
+    return [f for f, k in zip(filenames, keep) if k], target, skipped
+
+
 def _select_split(filenames, target, lists, root):
     """Keep the clips of the split ``lists``: ``(filenames, target, part of each clip)``.
 
@@ -387,7 +417,10 @@ def load_gtzan(
     check_files : bool, default=True
         Open every file and decode its first samples; files that fail are left
         out with a warning that names them and are listed in ``skipped``.
-        Takes about a millisecond per file.
+        Takes about a millisecond per file. Whatever this option, a clip saved
+        in several formats (the same name in one folder) is listed once, in the
+        first format of :data:`AUDIO_EXTENSIONS` (a warning names the others,
+        listed in ``skipped``).
     download_if_missing : bool, default=True
         If False, raise an :class:`OSError` instead of downloading missing
         split lists.
@@ -407,7 +440,8 @@ def load_gtzan(
             Only with ``split="fault-filtered"``: ``"train"``, ``"valid"`` or
             ``"test"`` for every clip.
         skipped : list of (str, str)
-            ``(path, reason)`` of every unreadable file left out.
+            ``(path, reason)`` of every unreadable file, and every second copy of
+            a clip, left out.
         root : str
             The folder whose subfolders are the genres.
         DESCR : str
@@ -452,6 +486,8 @@ def load_gtzan(
     skipped = []
     if check_files:
         filenames, target, skipped = _drop_unreadable(filenames, target)
+    filenames, target, copies = _drop_copies(filenames, target)
+    skipped += copies
     extra = {}
     if split == "fault-filtered":
         lists = (
