@@ -413,3 +413,19 @@ def test_representations_wait_for_one_pool_only_in_parallel_on_the_cpu(extractio
     assert not runner._may_hold(_config(tmp_path, n_jobs=2, device="cuda"), [extraction])
     huge = Bunch(sequences=np.lib.stride_tricks.as_strided(np.zeros(1), (2**50,), (0,)))
     assert not runner._may_hold(parallel, [extraction, huge])
+
+
+def test_summary_of_a_failed_fold_states_no_score():
+    """A failed cell's summary row carries no score: not the first fold's as if the cell's."""
+    folds = [
+        dict(feature="mel", model="gru", accuracy=0.5, macro_f1=0.4, fit_seconds=1.0,
+             predict_seconds=0.1, n_train=8, n_test=2, n_epochs=3, status="ok", kind="fold",
+             fold=0),
+        dict(feature="mel", model="gru", n_train=8, n_test=2, status="failed: X", kind="fold",
+             fold=1),
+    ]  # fmt: skip
+    row = summarise_folds(folds)
+    assert row["status"] == "failed: X"
+    for key in ("accuracy", "macro_f1", "fit_seconds", "predict_seconds", "n_epochs"):
+        assert row.get(key) is None, key
+    assert row["n_test"] == 4  # the clips of every fold, as in a successful summary
