@@ -24,7 +24,15 @@ from .report import (
     write_csv,
     write_report,
 )
-from .trials import best_trial, cell_stream, cell_workers, collect_cells, refit, submit_cells
+from .trials import (
+    best_trial,
+    cell_stream,
+    cell_workers,
+    collect_cells,
+    network_params,
+    refit,
+    submit_cells,
+)
 
 __all__ = ["StudyConfig", "plan_pairs", "run_study"]
 
@@ -340,14 +348,22 @@ class _Run:
         self.means[ex.name] = (ex.means, ex.target)
         self.trials += trials
         for t in trials:
-            model = t.row["model"]
             self.files += t.pictures  # learning curves, drawn where the cell trained
-            params = recipe_for(config.recipe, model, ex.sequences, ex.duration)
-            if params and ex.name not in self.recipe:
-                self.recipe[ex.name] = params
+            self.add_recipe(ex, t.row["model"])
         best = best_trial([t for t in (self.best,) if t is not None] + trials)
         if best is not self.best:
             self.best, self.best_extraction = best, ex if config.cv else None
+
+    def add_recipe(self, ex, model):
+        """Record the recipe's values ``model`` trained with on ``ex`` (``model_params``
+        overrides applied): under the representation's name, or ``"<representation>
+        (<model>)"`` where they differ from another model's on it."""
+        recipe = recipe_for(self.config.recipe, model, ex.sequences, ex.duration)
+        used = network_params(self.config, ex, model)
+        params = {k: used[k] for k in recipe}
+        if params:
+            same = self.recipe.get(ex.name, params) == params
+            self.recipe.setdefault(ex.name if same else f"{ex.name} ({model})", params)
 
 
 def _load_data(config):
