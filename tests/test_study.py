@@ -168,6 +168,30 @@ def test_pretrained_with_local_weights_runs(tmp_path):
     assert result.results[0]["feature"] == "encodecmae" and result.results[0]["status"] == "ok"
 
 
+def test_provenance_of_the_run_names_every_checkpoint_it_used(tmp_path):
+    """provenance.json describes results.csv: the weights of every representation in it,
+    not only those of the best model's."""
+    import json
+
+    from sklearn_mgc import EnCodecMAEFeatures
+
+    ckpt = EnCodecMAEFeatures.get_test_params()["model"]
+    result = run_study(
+        features=["encodecmae", "mfcc"],
+        models=["rf"],
+        out_dir=tmp_path,
+        pretrained={"encodecmae": ckpt},
+        umap=False,
+        **TINY,
+    )
+    run = json.loads((tmp_path / "provenance.json").read_text())
+    assert [c["model"] for c in run["checkpoints"]] == [os.fspath(ckpt)], result.best
+    assert "Checkpoint " in (tmp_path / "report.md").read_text()
+    saved = joblib.load(tmp_path / "best_model.joblib").provenance_
+    expected = [os.fspath(ckpt)] if result.best["feature"] == "encodecmae" else []
+    assert [c["model"] for c in saved["checkpoints"]] == expected  # the model's own weights
+
+
 def _fake_hub_cache(root, repo_id, filename, repo_type="models"):
     """A huggingface_hub cache holding ``filename`` of ``repo_id`` (as a download leaves it)."""
     folder = root / f"{repo_type}--{repo_id.replace('/', '--')}"

@@ -326,14 +326,16 @@ def _may_hold(config, pending):
 @dataclass
 class _Run:
     """What the study gathers while it runs: the trials, what was skipped, the files written,
-    the temporal means (for the UMAP), the modern recipe's values, and the best trial (with
-    its extraction under cross-validation, to refit it on every clip)."""
+    the temporal means (for the UMAP), the fitted representations (for the provenance), the
+    modern recipe's values, and the best trial (with its extraction under cross-validation,
+    to refit it on every clip)."""
 
     config: StudyConfig
     trials: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
     files: list = field(default_factory=list)
     means: dict = field(default_factory=dict)
+    representations: list = field(default_factory=list)
     recipe: dict = field(default_factory=dict)
     best: object = None
     best_extraction: object = None
@@ -346,6 +348,7 @@ class _Run:
     def add(self, ex, trials):
         config = self.config
         self.means[ex.name] = (ex.means, ex.target)
+        self.representations.append(ex.features)
         self.trials += trials
         for t in trials:
             self.files += t.pictures  # learning curves, drawn where the cell trained
@@ -392,15 +395,10 @@ def _conclude(config, ds, run, started):
     best, scores = run.best, None
     if best is not None and config.cv:
         best = refit(config, run.best_extraction, best)
-    prov = provenance(
-        [best.pipeline] if best is not None else (),
-        random_state=config.random_state,
-        clips=ds.clips,
-        description=ds.description,
-    )
+    prov, model_prov = _provenances(config, ds, run, best)
     files.append(write_provenance(out / "provenance.json", prov))
     if best is not None:
-        scores, best_files = _save_best(config, best, run.means, prov)
+        scores, best_files = _save_best(config, best, run.means, model_prov)
         files += best_files
     result = Bunch(
         results=rows,
@@ -429,6 +427,19 @@ def _conclude(config, ds, run, started):
     config.info(f"{len(rows)} runs in {result.seconds:.0f} s; outputs in {out}")
     _logger.debug("results:\n%s", format_results(rows))
     return result
+
+
+def _provenances(config, ds, run, best):
+    """The run's provenance (the weights of every representation in results.csv) and the
+    saved model's (its own weights only)."""
+    model = [best.pipeline] if best is not None else []
+    prov = provenance(
+        [*run.representations, *model],
+        random_state=config.random_state,
+        clips=ds.clips,
+        description=ds.description,
+    )
+    return prov, {**prov, "checkpoints": provenance(model)["checkpoints"]}
 
 
 def _csv_rows(trials):
