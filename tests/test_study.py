@@ -362,6 +362,32 @@ def test_extract_leaves_out_a_bad_clip_and_realigns(tmp_path):
     assert ex.inputs("gru") is ex.sequences and ex.inputs("rf") is ex.means
 
 
+@pytest.mark.parametrize("cv", [None, 2])
+def test_report_counts_the_clips_scored_when_one_is_left_out(tmp_path, cv):
+    """A clip the representation cannot read is left out: the report's count of tested clips
+    says so instead of stating the split's count over intervals of one clip fewer."""
+    settings = {**TINY, "n_clips_per_genre": 3}
+    ds = load_study_data(n_clips_per_genre=3, duration=0.5, random_state=0)
+    clips = ds.clips.copy()
+    clips[ds.test[0]] = np.nan  # unreadable for every representation
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    np.savez(cache / "embedded_3x0.5s_22050Hz_rs0.npz", X=clips, y=ds.target.astype(str))
+    result = run_study(
+        features=["mfcc"], models=["rf"], out_dir=tmp_path, cache_dir=cache, umap=False, cv=cv,
+        **settings,
+    )  # fmt: skip
+    n_scored = len(ds.target) - 1 if cv else len(ds.test) - 1
+    assert result.best["n_test"] == n_scored
+    report = (tmp_path / "report.md").read_text()
+    if cv:
+        assert f"over all {len(ds.target)} clips" not in report
+        assert f"over {n_scored} of the {len(ds.target)} clips" in report
+    else:
+        assert f"Test set: {len(ds.test)} clips;" not in report
+        assert f"Test set: {n_scored} of the split's {len(ds.test)} clips" in report
+
+
 def test_memory_guard_drops_only_the_sequence_models():
     from sklearn_mgc.study.extraction import memory_guard
 
