@@ -168,6 +168,30 @@ def test_pretrained_with_local_weights_runs(tmp_path):
     assert result.results[0]["feature"] == "encodecmae" and result.results[0]["status"] == "ok"
 
 
+def test_provenance_of_the_run_names_every_checkpoint_it_used(tmp_path):
+    """provenance.json describes results.csv: the weights of every representation in it,
+    not only those of the best model's."""
+    import json
+
+    from sklearn_mgc import EnCodecMAEFeatures
+
+    ckpt = EnCodecMAEFeatures.get_test_params()["model"]
+    result = run_study(
+        features=["encodecmae", "mfcc"],
+        models=["rf"],
+        out_dir=tmp_path,
+        pretrained={"encodecmae": ckpt},
+        umap=False,
+        **TINY,
+    )
+    run = json.loads((tmp_path / "provenance.json").read_text())
+    assert [c["model"] for c in run["checkpoints"]] == [os.fspath(ckpt)], result.best
+    assert "Checkpoint " in (tmp_path / "report.md").read_text()
+    saved = joblib.load(tmp_path / "best_model.joblib").provenance_
+    expected = [os.fspath(ckpt)] if result.best["feature"] == "encodecmae" else []
+    assert [c["model"] for c in saved["checkpoints"]] == expected  # the model's own weights
+
+
 def _fake_hub_cache(root, repo_id, filename, repo_type="models"):
     """A huggingface_hub cache holding ``filename`` of ``repo_id`` (as a download leaves it)."""
     folder = root / f"{repo_type}--{repo_id.replace('/', '--')}"
@@ -336,6 +360,32 @@ def test_extract_leaves_out_a_bad_clip_and_realigns(tmp_path):
     assert ex.target.tolist() == [y[0], y[2], y[3]]
     assert ex.train.tolist() == [0, 1] and ex.test.tolist() == [2]
     assert ex.inputs("gru") is ex.sequences and ex.inputs("rf") is ex.means
+
+
+@pytest.mark.parametrize("cv", [None, 2])
+def test_report_counts_the_clips_scored_when_one_is_left_out(tmp_path, cv):
+    """A clip the representation cannot read is left out: the report's count of tested clips
+    says so instead of stating the split's count over intervals of one clip fewer."""
+    settings = {**TINY, "n_clips_per_genre": 3}
+    ds = load_study_data(n_clips_per_genre=3, duration=0.5, random_state=0)
+    clips = ds.clips.copy()
+    clips[ds.test[0]] = np.nan  # unreadable for every representation
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    np.savez(cache / "embedded_3x0.5s_22050Hz_rs0.npz", X=clips, y=ds.target.astype(str))
+    result = run_study(
+        features=["mfcc"], models=["rf"], out_dir=tmp_path, cache_dir=cache, umap=False, cv=cv,
+        **settings,
+    )  # fmt: skip
+    n_scored = len(ds.target) - 1 if cv else len(ds.test) - 1
+    assert result.best["n_test"] == n_scored
+    report = (tmp_path / "report.md").read_text()
+    if cv:
+        assert f"over all {len(ds.target)} clips" not in report
+        assert f"over {n_scored} of the {len(ds.target)} clips" in report
+    else:
+        assert f"Test set: {len(ds.test)} clips;" not in report
+        assert f"Test set: {n_scored} of the split's {len(ds.test)} clips" in report
 
 
 def test_memory_guard_drops_only_the_sequence_models():

@@ -413,3 +413,50 @@ def test_representations_wait_for_one_pool_only_in_parallel_on_the_cpu(extractio
     assert not runner._may_hold(_config(tmp_path, n_jobs=2, device="cuda"), [extraction])
     huge = Bunch(sequences=np.lib.stride_tricks.as_strided(np.zeros(1), (2**50,), (0,)))
     assert not runner._may_hold(parallel, [extraction, huge])
+
+
+def test_summary_of_a_failed_fold_states_no_score():
+    """A failed cell's summary row carries no score: not the first fold's as if the cell's."""
+    folds = [
+        dict(feature="mel", model="gru", accuracy=0.5, macro_f1=0.4, fit_seconds=1.0,
+             predict_seconds=0.1, n_train=8, n_test=2, n_epochs=3, status="ok", kind="fold",
+             fold=0),
+        dict(feature="mel", model="gru", n_train=8, n_test=2, status="failed: X", kind="fold",
+             fold=1),
+    ]  # fmt: skip
+    row = summarise_folds(folds)
+    assert row["status"] == "failed: X"
+    for key in ("accuracy", "macro_f1", "fit_seconds", "predict_seconds", "n_epochs"):
+        assert row.get(key) is None, key
+    assert row["n_test"] == 4  # the clips of every fold, as in a successful summary
+
+
+@pytest.mark.skipif(
+    not _networks_take_the_recipe(), reason="the networks' crop/augmentation parameters"
+)
+def test_report_states_the_recipe_values_the_networks_trained_with(tmp_path):
+    params = {"gru": {"hidden_size": 4, "mixup": 0.5}}
+    settings = {**TINY, "model_params": params}
+    result = run_study(
+        features=["mfcc"], models=["gru"], out_dir=tmp_path, recipe="modern", **settings
+    )
+    clf = result.best_pipeline.named_steps["classifier"]
+    assert clf.mixup == 0.5
+    assert result.recipe["mfcc"]["mixup"] == 0.5  # was the recipe's 0.2
+    resolved = result.recipe["mfcc"]
+    report = (tmp_path / "report.md").read_text()
+    assert "| mfcc | " + " | ".join(str(resolved[k]) for k in resolved) + " |" in report
+
+
+def test_recipe_values_that_differ_between_networks_are_all_reported():
+    from sklearn_mgc.study.runner import _Run
+
+    ex = Bunch(name="mfcc", sequences=np.zeros((4, 50, 3)), duration=0.5)
+    config = Bunch(recipe="modern", model_params={"gru": {"mixup": 0.5}})
+    run = _Run(config)
+    for model in ("rf", "lstm", "gru", "cnn1d"):
+        run.add_recipe(ex, model)
+    assert list(run.recipe) == ["mfcc", "mfcc (gru)"]
+    assert run.recipe["mfcc"]["mixup"] == MODERN_RECIPE["mixup"]
+    assert run.recipe["mfcc (gru)"]["mixup"] == 0.5
+    assert set(run.recipe["mfcc (gru)"]) == set(run.recipe["mfcc"])  # the recipe's keys only

@@ -328,7 +328,7 @@ def write_report(path, ds, result, *, max_epochs, scores=None, cv=None, recipe="
         f"- Clip duration: {ds.duration:g} s; networks: at most {max_epochs} epochs with early "
         "stopping on the validation loss\n"
     )
-    w(_evaluation_line(ds, cv))
+    w(_evaluation_line(ds, cv, result.results))
     w(f"- Wall time: {result.seconds:.0f} s\n\n")
     if result.skipped:
         w("## Skipped representations\n\n")
@@ -358,15 +358,27 @@ def write_report(path, ds, result, *, max_epochs, scores=None, cv=None, recipe="
     return Path(path)
 
 
-def _evaluation_line(ds, cv):
+def _evaluation_line(ds, cv, rows=()):
+    """How the cells were scored, with the clips tested: those of the rows (a clip that a
+    representation could not read is left out of its cells)."""
+    total = len(ds.target) if cv else len(ds.test)
+    scored = sorted({int(r["n_test"]) for r in rows if r.get("n_test") is not None})
+    counts, left_out = " or ".join(map(str, scored)), scored and scored != [total]
     if cv:
+        over = f"{counts} of the {total}" if left_out else f"all {total}"
         return (
-            f"- Evaluation: stratified {cv}-fold cross-validation over all {len(ds.target)} "
-            "clips (the split's test part included; every clip is tested once): mean and "
-            "standard deviation over the folds\n"
+            f"- Evaluation: stratified {cv}-fold cross-validation over {over} clips (the "
+            "split's test part included; every clip is tested once"
+            + ("; clips a representation could not read left out" if left_out else "")
+            + "): mean and standard deviation over the folds\n"
+        )
+    tested = f"{total} clips"
+    if left_out:
+        tested = (
+            f"{counts} of the split's {tested} (clips a representation could not read left out)"
         )
     return (
-        f"- Test set: {len(ds.test)} clips; 95 % intervals: Wilson score interval for the "
+        f"- Test set: {tested}; 95 % intervals: Wilson score interval for the "
         f"accuracy, percentile bootstrap over the test clips for the macro F1 "
         f"({N_BOOTSTRAP} resamples, seed {BOOTSTRAP_SEED})\n"
     )

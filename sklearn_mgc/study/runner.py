@@ -24,7 +24,15 @@ from .report import (
     write_csv,
     write_report,
 )
-from .trials import best_trial, cell_stream, cell_workers, collect_cells, refit, submit_cells
+from .trials import (
+    best_trial,
+    cell_stream,
+    cell_workers,
+    collect_cells,
+    network_params,
+    refit,
+    submit_cells,
+)
 
 __all__ = ["StudyConfig", "plan_pairs", "run_study"]
 
@@ -318,14 +326,16 @@ def _may_hold(config, pending):
 @dataclass
 class _Run:
     """What the study gathers while it runs: the trials, what was skipped, the files written,
-    the temporal means (for the UMAP), the modern recipe's values, and the best trial (with
-    its extraction under cross-validation, to refit it on every clip)."""
+    the temporal means (for the UMAP), the fitted representations (for the provenance), the
+    modern recipe's values, and the best trial (with its extraction under cross-validation,
+    to refit it on every clip)."""
 
     config: StudyConfig
     trials: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
     files: list = field(default_factory=list)
     means: dict = field(default_factory=dict)
+    representations: list = field(default_factory=list)
     recipe: dict = field(default_factory=dict)
     best: object = None
     best_extraction: object = None
@@ -338,16 +348,25 @@ class _Run:
     def add(self, ex, trials):
         config = self.config
         self.means[ex.name] = (ex.means, ex.target)
+        self.representations.append(ex.features)
         self.trials += trials
         for t in trials:
-            model = t.row["model"]
             self.files += t.pictures  # learning curves, drawn where the cell trained
-            params = recipe_for(config.recipe, model, ex.sequences, ex.duration)
-            if params and ex.name not in self.recipe:
-                self.recipe[ex.name] = params
+            self.add_recipe(ex, t.row["model"])
         best = best_trial([t for t in (self.best,) if t is not None] + trials)
         if best is not self.best:
             self.best, self.best_extraction = best, ex if config.cv else None
+
+    def add_recipe(self, ex, model):
+        """Record the recipe's values ``model`` trained with on ``ex`` (``model_params``
+        overrides applied): under the representation's name, or ``"<representation>
+        (<model>)"`` where they differ from another model's on it."""
+        recipe = recipe_for(self.config.recipe, model, ex.sequences, ex.duration)
+        used = network_params(self.config, ex, model)
+        params = {k: used[k] for k in recipe}
+        if params:
+            same = self.recipe.get(ex.name, params) == params
+            self.recipe.setdefault(ex.name if same else f"{ex.name} ({model})", params)
 
 
 def _load_data(config):
@@ -376,15 +395,10 @@ def _conclude(config, ds, run, started):
     best, scores = run.best, None
     if best is not None and config.cv:
         best = refit(config, run.best_extraction, best)
-    prov = provenance(
-        [best.pipeline] if best is not None else (),
-        random_state=config.random_state,
-        clips=ds.clips,
-        description=ds.description,
-    )
+    prov, model_prov = _provenances(config, ds, run, best)
     files.append(write_provenance(out / "provenance.json", prov))
     if best is not None:
-        scores, best_files = _save_best(config, best, run.means, prov)
+        scores, best_files = _save_best(config, best, run.means, model_prov)
         files += best_files
     result = Bunch(
         results=rows,
@@ -413,6 +427,19 @@ def _conclude(config, ds, run, started):
     config.info(f"{len(rows)} runs in {result.seconds:.0f} s; outputs in {out}")
     _logger.debug("results:\n%s", format_results(rows))
     return result
+
+
+def _provenances(config, ds, run, best):
+    """The run's provenance (the weights of every representation in results.csv) and the
+    saved model's (its own weights only)."""
+    model = [best.pipeline] if best is not None else []
+    prov = provenance(
+        [*run.representations, *model],
+        random_state=config.random_state,
+        clips=ds.clips,
+        description=ds.description,
+    )
+    return prov, {**prov, "checkpoints": provenance(model)["checkpoints"]}
 
 
 def _csv_rows(trials):

@@ -125,7 +125,7 @@ def summarise_folds(fold_rows):
     ``predict_seconds`` the mean per fold; ``n_train`` the mean training size of a fold and
     ``n_test`` the clips tested over all folds (each clip once); ``n_epochs`` the mean epochs
     (rounded).
-    A failed fold makes the whole cell failed, with that fold's status.
+    A failed fold makes the whole cell failed, with that fold's status and no score.
 
     Parameters
     ----------
@@ -150,9 +150,11 @@ def summarise_folds(fold_rows):
     first = fold_rows[0]
     row = {k: v for k, v in first.items() if k not in ("accuracy_low", "accuracy_high")}
     row.update(kind="summary", fold=None, macro_f1_low=None, macro_f1_high=None)
+    row["n_train"] = int(round(np.mean([r["n_train"] for r in fold_rows])))
+    row["n_test"] = int(sum(r["n_test"] for r in fold_rows))
     failed = [r["status"] for r in fold_rows if r.get("status") != "ok"]
-    if failed:
-        row["status"] = failed[0]
+    if failed:  # no score: the first fold's is not the cell's
+        row.update(dict.fromkeys(_SCORES), status=failed[0])
         return row
     for key in ("accuracy", "macro_f1"):
         values = np.array([r[key] for r in fold_rows], dtype=float)
@@ -160,6 +162,8 @@ def summarise_folds(fold_rows):
     for key, digits in (("fit_seconds", 3), ("predict_seconds", 3), ("n_epochs", None)):
         values = [r[key] for r in fold_rows if r.get(key) is not None]
         row[key] = round(float(np.mean(values)), digits) if values else None
-    row["n_train"] = int(round(np.mean([r["n_train"] for r in fold_rows])))
-    row["n_test"] = int(sum(r["n_test"] for r in fold_rows))
     return row
+
+
+#: The scores and timings of a summary row, none of them stated for a failed cell.
+_SCORES = ("accuracy", "macro_f1", "fit_seconds", "predict_seconds", "n_epochs")

@@ -37,6 +37,7 @@ __all__ = [
     "train_cell",
     "cell_workers",
     "best_trial",
+    "network_params",
 ]
 
 _logger = get_logger("sklearn_mgc.study")
@@ -229,9 +230,16 @@ def _folds(config, ex):
     return list(cv.split(np.zeros(len(ex.target)), ex.target))
 
 
-def _task(config, ex, model, fold, train, test):
+def network_params(config, ex, model):
+    """The parameters ``model`` trains with on ``ex``: the recipe's, then the user's
+    ``model_params`` (which win)."""
     params = recipe_for(config.recipe, model, ex.sequences, ex.duration)
     params.update(config.model_params.get(model) or {})
+    return params
+
+
+def _task(config, ex, model, fold, train, test):
+    params = network_params(config, ex, model)
     settings = dict(
         max_epochs=config.max_epochs,
         patience=config.patience,
