@@ -21,11 +21,16 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import StrOptions, validate_params
 
 from .._io import atomic_write, get_logger
+from ._files import (
+    AUDIO_EXTENSIONS,
+    HELPER_STACKLEVEL,
+    drop_copies,
+    drop_unreadable,
+    gtzan_root,
+    list_clips,
+)
 
 __all__ = ["get_data_home", "load_gtzan", "AUDIO_EXTENSIONS"]
-
-#: File extensions (lower case, without the dot) that :func:`load_gtzan` lists.
-AUDIO_EXTENSIONS = ("wav", "au", "flac", "ogg", "mp3")
 
 _SPLIT_NAMES = ("train", "valid", "test")
 _FAULT_FILTERED_URL = (
@@ -36,9 +41,6 @@ _FAULT_FILTERED_SOURCE = (
     "https://github.com/jordipons/sklearn-audio-transfer-learning/tree/master/data/index/GTZAN"
 )
 _CLIP_RE = re.compile(r"^(?P<genre>[A-Za-z0-9_-]+?)[._-]?(?P<number>\d+)$")
-# a warning raised in a helper of load_gtzan names the line of the caller of load_gtzan:
-# the helper, load_gtzan, the parameter check's wrapper (validate_params), the caller
-_HELPER_STACKLEVEL = 4
 
 logger = get_logger("sklearn_mgc.datasets")
 
@@ -124,51 +126,6 @@ def _clip_key(genre, name):
     if m is None:
         return None
     return genre.lower(), int(m.group("number"))
-
-
-def _find_root(path):
-    """The folder whose subfolders are the genres."""
-    candidates = [
-        path / "genres_original",
-        path / "genres",
-        path / "Data" / "genres_original",
-        path / "data" / "genres_original",
-        path,
-    ]
-    for root in candidates:
-        if root.is_dir() and any(_audio_files(d) for d in _subdirs(root)):
-            return root
-    return None
-
-
-def _subdirs(root):
-    return sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-
-
-def _audio_files(folder):
-    return sorted(
-        f
-        for f in folder.iterdir()
-        if f.is_file() and not f.name.startswith(".") and f.suffix[1:].lower() in AUDIO_EXTENSIONS
-    )
-
-
-def _check_file(filename):
-    """None if ``filename`` decodes, else the reason it does not."""
-    import soundfile as sf
-
-    try:
-        with sf.SoundFile(filename) as f:
-            if f.frames == 0:
-                return "the file holds no audio frames"
-            data = f.read(frames=min(f.frames, 4096), dtype="float32")
-        if data.size == 0:
-            return "no audio could be read"
-        if not np.isfinite(data).all():
-            return "the audio holds non-finite values"
-    except Exception as exc:  # soundfile raises several error types
-        return f"{type(exc).__name__}: {exc}"
-    return None
 
 
 # --------------------------------------------------------------------------------------
@@ -263,81 +220,6 @@ def _fetch_fault_filtered(data_home, download_if_missing):
 # --------------------------------------------------------------------------------------
 # Loader
 # --------------------------------------------------------------------------------------
-def _gtzan_root(path):
-    """The folder of ``path`` whose subfolders are the genres; a clear error if none."""
-    path = Path(os.fspath(path)).expanduser()
-    if not path.exists():
-        raise FileNotFoundError(f"GTZAN folder {str(path)!r} does not exist.")
-    if not path.is_dir():
-        raise FileNotFoundError(f"GTZAN path {str(path)!r} is not a folder.")
-    root = _find_root(path)
-    if root is None:
-        raise FileNotFoundError(
-            f"No audio files found in {str(path)!r}: expected "
-            f"{str(path / 'genres_original')}/<genre>/<genre>.NNNNN.wav (Kaggle), "
-            f"{str(path / 'genres')}/<genre>/<genre>.NNNNN.au (original), or "
-            f"<genre>/<file> folders of {'/'.join(AUDIO_EXTENSIONS)} files."
-        )
-    return root
-
-
-def _list_clips(root):
-    """``(filenames, target)``: every audio file under ``root/<genre>/``, and its genre."""
-    filenames, target = [], []
-    for genre_dir in _subdirs(root):
-        for f in _audio_files(genre_dir):
-            filenames.append(str(f))
-            target.append(genre_dir.name)
-    return filenames, target
-
-
-def _drop_unreadable(filenames, target):
-    """Leave out the files that do not decode, with a warning: ``(filenames, target, skipped)``."""
-    reasons = [_check_file(f) for f in filenames]
-    skipped = [(f, r) for f, r in zip(filenames, reasons) if r is not None]
-    if skipped:
-        warnings.warn(
-            f"load_gtzan: {len(skipped)} unreadable audio file(s) left out: "
-            + "; ".join(f"{f} ({r})" for f, r in skipped),
-            UserWarning,
-            stacklevel=_HELPER_STACKLEVEL,
-        )
-    keep = [r is None for r in reasons]
-    filenames = [f for f, k in zip(filenames, keep) if k]
-    target = [t for t, k in zip(target, keep) if k]
-    return filenames, target, skipped
-
-
-def _drop_copies(filenames, target):
-    """Keep one file of each clip saved in several formats (the same name in one folder, such
-    as ``blues.00000.au`` beside its conversion ``blues.00000.wav``): the first format of
-    :data:`AUDIO_EXTENSIONS`. Two copies would count a clip twice and could put it on both
-    sides of a split. ``(filenames, target, skipped)``, with a warning naming the copies."""
-    rank = {ext: i for i, ext in enumerate(AUDIO_EXTENSIONS)}
-
-    def clip(f):
-        return Path(f).parent, Path(f).stem.lower()
-
-    first = {}
-    for f in sorted(filenames, key=lambda f: rank.get(Path(f).suffix[1:].lower(), len(rank))):
-        first.setdefault(clip(f), f)
-    keep = [first[clip(f)] == f for f in filenames]
-    skipped = [
-        (f, f"another copy of {first[clip(f)]} (same name, another format)")
-        for f, k in zip(filenames, keep)
-        if not k
-    ]
-    if skipped:
-        warnings.warn(
-            f"load_gtzan: {len(skipped)} clip(s) saved twice, in another format, left out: "
-            + "; ".join(f for f, _ in skipped),
-            UserWarning,
-            stacklevel=_HELPER_STACKLEVEL,
-        )
-    target = [t for t, k in zip(target, keep) if k]
-    return [f for f, k in zip(filenames, keep) if k], target, skipped
-
-
 def _select_split(filenames, target, lists, root):
     """Keep the clips of the split ``lists``: ``(filenames, target, part of each clip)``.
 
@@ -356,7 +238,7 @@ def _select_split(filenames, target, lists, root):
             f"load_gtzan: {len(missing)} of the {len(part_of)} clips of the fault-filtered "
             f"split are missing or unreadable in {str(root)!r}: {shown}",
             UserWarning,
-            stacklevel=_HELPER_STACKLEVEL,
+            stacklevel=HELPER_STACKLEVEL,
         )
     parts = np.array([part_of[k] for k, ok in zip(keys, keep) if ok], dtype=object)
     filenames = [f for f, ok in zip(filenames, keep) if ok]
@@ -481,12 +363,12 @@ def load_gtzan(
     >>> list(data.target_names)
     ['jazz', 'rock']
     """
-    root = _gtzan_root(path)
-    filenames, target = _list_clips(root)
+    root = gtzan_root(path)
+    filenames, target = list_clips(root)
     skipped = []
     if check_files:
-        filenames, target, skipped = _drop_unreadable(filenames, target)
-    filenames, target, copies = _drop_copies(filenames, target)
+        filenames, target, skipped = drop_unreadable(filenames, target)
+    filenames, target, copies = drop_copies(filenames, target)
     skipped += copies
     extra = {}
     if split == "fault-filtered":
