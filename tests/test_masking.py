@@ -11,6 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from sklearn_mgc._padding import real_frame_mask, real_lengths
 from sklearn_mgc.networks import (
     AttentionPooling,
     CNN1DClassifier,
@@ -154,6 +155,23 @@ def test_pooled_lengths_and_masked_mean():
     assert torch.equal(masked_mean(x, None), x.mean(dim=1))
     # an all-silent clip still has one real frame
     assert frame_lengths(torch.zeros(1, 5, 2)).tolist() == [1]
+
+
+def test_numpy_and_torch_padding_rules_agree():
+    """``_padding.real_lengths`` (numpy) and ``frame_lengths`` (torch) are one rule."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 9, 3).astype(np.float32)
+    X[rng.rand(40, 9) < 0.3] = 0.0  # silent frames anywhere, inside or trailing
+    X[:3] = 0.0  # all-silent clips
+    X[5, :, 1] = 0.0  # a feature that is zero everywhere
+    X[6, -1] = [0.0, -0.0, np.nan]  # NaN is not padding
+    expected = frame_lengths(torch.from_numpy(X)).numpy()
+    np.testing.assert_array_equal(real_lengths(X), expected)
+    np.testing.assert_array_equal(real_lengths(torch.from_numpy(X)), expected)
+    mask = real_frame_mask(X)
+    np.testing.assert_array_equal(mask.sum(axis=1), expected)
+    np.testing.assert_array_equal(real_frame_mask(X, expected), mask)
+    assert real_lengths(np.zeros((0, 4, 2))).shape == (0,)
 
 
 def _padded_pair(n_frames=24, seed=0):

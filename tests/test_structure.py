@@ -15,7 +15,7 @@ MAX_MODULE_LINES = 500
 
 # the layers, bottom first: a module may import only from its own layer or below
 LAYERS = [
-    {"_io", "_registry", "audio", "_cache", "plotting", "_validation"},
+    {"_io", "_registry", "_padding", "audio", "_cache", "plotting", "_validation"},
     {"features", "networks", "datasets", "persistence"},
     {"study"},
     {"cli", "__main__"},

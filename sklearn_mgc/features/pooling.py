@@ -4,6 +4,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from .._padding import real_frame_mask, real_lengths
+
 __all__ = ["TemporalMean"]
 
 
@@ -93,11 +95,8 @@ class TemporalMean(TransformerMixin, BaseEstimator):
         X = self._as_3d(X, reset=False)
         if not self.ignore_padding:
             return X.mean(axis=1, dtype=np.float64).astype(X.dtype)
-        # padding only trails: a clip's real frames run up to its last non-zero frame
-        nonzero = np.any(X != 0, axis=2)  # (n, T)
-        n_frames = X.shape[1]
-        lengths = np.where(nonzero.any(axis=1), n_frames - np.argmax(nonzero[:, ::-1], axis=1), 1)
-        real = np.arange(n_frames)[None, :] < lengths[:, None]
+        lengths = real_lengths(X)
+        real = real_frame_mask(X, lengths)
         sums = np.einsum("ntf,nt->nf", X, real.astype(X.dtype), dtype=np.float64)
         return (sums / lengths[:, None]).astype(X.dtype)
 

@@ -5,7 +5,7 @@ averaging the probabilities of windows of ``c`` frames:
 
 - :class:`CropDataset` (training): every epoch, each clip gives ``crops_per_clip`` crops of
   ``c`` frames, each drawn uniformly among its REAL frames (see
-  :mod:`sklearn_mgc.networks._masking`); a clip shorter than ``c`` real frames is used whole,
+  :mod:`sklearn_mgc._padding`); a clip shorter than ``c`` real frames is used whole,
   zero-padded after its end. The crops depend only on the seed, the epoch and the clip,
   never on the batch order.
 - :class:`WindowDataset` (validation and prediction): each clip gives every window of ``c``
@@ -18,32 +18,9 @@ averaging the probabilities of windows of ``c`` frames:
 import numpy as np
 import torch
 
-from ._masking import frame_lengths
+from .._padding import real_lengths
 
-__all__ = ["real_lengths", "window_starts", "CropDataset", "WindowDataset", "window_log_proba"]
-
-
-def real_lengths(X):
-    """Real frames of each clip of a ``(n, T, F)`` array (``_masking.frame_lengths``).
-
-    Parameters
-    ----------
-    X : ndarray or torch.Tensor of shape (n, T, F)
-
-    Returns
-    -------
-    lengths : ndarray of shape (n,), int
-        Index of the last frame with a non-zero feature, plus one; at least 1.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X = np.zeros((2, 4, 1)); X[0, :3] = 1; X[1, 0] = 1
-    >>> real_lengths(X).tolist()
-    [3, 1]
-    """
-    x = X if isinstance(X, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(X))
-    return frame_lengths(x).cpu().numpy()
+__all__ = ["window_starts", "CropDataset", "WindowDataset", "window_log_proba"]
 
 
 def window_starts(length, crop_frames, hop):

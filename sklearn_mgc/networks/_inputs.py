@@ -2,7 +2,7 @@
 
 - A sequence needs at least one frame and one feature (:func:`check_sequence_shape`).
 - :func:`fit_standardization` computes each feature's mean and standard deviation over the
-  REAL frames only (padding, by the rule of :mod:`~sklearn_mgc.networks._masking`, is left
+  REAL frames only (padding, by the rule of :mod:`sklearn_mgc._padding`, is left
   out), in float64.
 - :func:`standardize` applies them in float32 (so results are bitwise those of the plain
   formula), falls back to float64 where float32 overflows (values near 3e38), and leaves
@@ -16,12 +16,11 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._crops import real_lengths
+from .._padding import real_frame_mask, real_lengths
 
 __all__ = [
     "InputMixin",
     "check_sequence_shape",
-    "real_frame_mask",
     "fit_standardization",
     "standardize",
 ]
@@ -46,20 +45,6 @@ def check_sequence_shape(X, name):
             f"X has frames of 0 features (shape {X.shape}: (n_samples, n_frames, "
             f"n_features)); {name} needs at least 1 feature."
         )
-
-
-def real_frame_mask(X):
-    """``(n, T)`` bool mask of the real frames of a ``(n, T, F)`` array (True = real).
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, T, F)
-
-    Returns
-    -------
-    mask : ndarray of shape (n, T), bool
-    """
-    return np.arange(X.shape[1])[None, :] < real_lengths(X)[:, None]
 
 
 def fit_standardization(X, sequence):
@@ -113,7 +98,7 @@ def standardize(X, mean, scale, sequence):
         Z = np.where(bad, np.clip(wide, -big, big), Z).astype(np.float32)
     if sequence:
         lengths = real_lengths(X)
-        Z[np.arange(X.shape[1])[None, :] >= lengths[:, None]] = 0.0
+        Z[~real_frame_mask(X, lengths)] = 0.0
         # a last real frame exactly at the mean would read as padding: keep it (barely) non-zero
         rows = np.flatnonzero(~np.any(Z[np.arange(len(Z)), lengths - 1] != 0, axis=1))
         Z[rows, lengths[rows] - 1, 0] = np.finfo(np.float32).tiny

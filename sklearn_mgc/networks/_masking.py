@@ -4,8 +4,8 @@ The representations zero-pad sequences shorter than ``duration`` (see
 :class:`~sklearn_mgc.features.BaseFeatures`): a padded frame has all its features exactly zero,
 and padding only ever follows the real frames. A clip's length is therefore the index of its
 last frame with any non-zero feature, plus one (at least one frame, so that a clip of pure
-digital silence is still one real frame). Every sequence network, pooling step and
-standardisation reads the lengths from here, so the rule lives in one place.
+digital silence is still one real frame). This is :mod:`sklearn_mgc._padding`'s rule on torch
+batches: every sequence network's layers, masks and pooling read the lengths from here.
 """
 
 import torch
