@@ -199,7 +199,7 @@ def save_model(model, path, *, provenance=None):
             packed = _pack(model)
             try:
                 sio.dump(packed, tmp, compression=zipfile.ZIP_DEFLATED)
-            except Exception as exc:  # a torch part out of reach: in a nested estimator
+            except (RuntimeError, TypeError) as exc:  # a torch part nested out of _pack's reach
                 raise ValueError(
                     f"cannot save this {type(model).__name__} in the .skops format "
                     f"({type(exc).__name__}: {exc}): only the torch parts of one estimator or "
@@ -255,7 +255,9 @@ def _pack_encoder(est):
     if isinstance(est, Wav2Vec2Features):
         model = est.model_
         if est.dtype == "int8":  # int8 weights have no plain array form: store the float32 ones
-            model = _checked_source(est, lambda: est._load_pretrained()[1])
+            with _reloading(est):
+                model = est._load_pretrained()[1]
+            _check_rebuilds(est, model)
         packed["state"] = state_arrays(model.state_dict())
         packed["config"] = est.model_.config.to_dict()
         packed["feature_extractor"] = est.feature_extractor_.to_dict()
@@ -263,39 +265,45 @@ def _pack_encoder(est):
         from .features.encodecmae.hub import load_checkpoint
         from .features.encodecmae.model import build_from_checkpoint
 
-        def load():
+        with _reloading(est):
             checkpoint = load_checkpoint(est.checkpoint_path_)
-            return build_from_checkpoint(checkpoint, name=os.fspath(est.model))[0], checkpoint
-
-        _, checkpoint = _checked_source(est, load)
+            model = build_from_checkpoint(checkpoint, name=os.fspath(est.model))[0]
+        _check_rebuilds(est, model)
         packed["state"] = state_arrays(checkpoint["state_dict"])
         packed["config"] = str(checkpoint["config"])
     return packed
 
 
-def _checked_source(est, load):
-    """What ``load()`` returns (a float32 model, or ``(model, anything)``), once the model
-    built as ``fit`` builds it is checked to be the fitted encoder: the ``.skops`` file stores
-    these source weights, and loading it applies ``dtype`` to them again."""
-    import torch
+# The .skops file of an encoder stores the float32 weights it was built from (loading applies
+# ``dtype`` to them again), so saving loads them once more and checks they rebuild the fitted
+# encoder: a checkpoint overwritten or removed since fit is refused, never saved silently.
+def _refusal(est, why):
+    return ValueError(
+        f"cannot save the encoder {est.model!r} in the .skops format: the file stores the "
+        f"float32 weights it was built from, and {why}; save a .joblib file instead"
+    )
 
-    def refuse(why):
-        return ValueError(
-            f"cannot save the encoder {est.model!r} in the .skops format: the file stores the "
-            f"float32 weights it was built from, and {why}; save a .joblib file instead"
-        )
+
+@contextmanager
+def _reloading(est):
+    """Load an encoder's source weights again: torch's RNG untouched, an OSError refused."""
+    import torch
 
     try:
         with torch.random.fork_rng(devices=[]):  # building a module draws random weights
-            loaded = load()
+            yield
     except OSError as exc:
-        raise refuse(f"they cannot be loaded again ({exc})") from None
-    model = loaded[0] if isinstance(loaded, tuple) else loaded
+        raise _refusal(est, f"they cannot be loaded again ({exc})") from None
+
+
+def _check_rebuilds(est, model):
+    """Check that ``model`` (float32, built as ``fit`` builds it) gives the fitted encoder."""
+    import torch
+
     model = model.to(dtype=torch.float32).eval()
     built = est._apply_dtype(copy.deepcopy(model))
     if not _same_state(built.state_dict(), est.model_.state_dict()):
-        raise refuse("those loaded now are not the ones the encoder was fitted with")
-    return loaded
+        raise _refusal(est, "those loaded now are not the ones the encoder was fitted with")
 
 
 def _same_state(a, b):

@@ -312,6 +312,25 @@ def test_network_inside_a_search_is_refused_clearly_by_skops(tmp_path):
     np.testing.assert_allclose(restored.predict_proba(X), search.predict_proba(X), rtol=1e-6)
 
 
+def test_a_disk_error_while_saving_skops_is_not_called_a_format_refusal(tmp_path, monkeypatch):
+    # save_model caught every exception of skops' dump as "cannot save in the .skops format"
+    import skops.io
+
+    from sklearn_mgc import MLPClassifier
+
+    X = np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32)
+    net = MLPClassifier(max_epochs=1, hidden_sizes=(4,), validation_fraction=None)
+    net.fit(X, [0, 1] * 4)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(skops.io, "dump", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        save_model(net, tmp_path / "m.skops")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_network_whose_parameters_changed_after_fit_is_not_saved_as_skops(tmp_path):
     # .skops rebuilds the module from the parameters: pool_size changed after fit built a
     # network with the same weights and other outputs (probabilities 0.01 apart, silently)
