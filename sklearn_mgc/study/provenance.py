@@ -23,6 +23,7 @@ __all__ = [
     "package_versions",
     "sha256_file",
     "checkpoint_checksum",
+    "checkpoints",
     "data_fingerprint",
     "provenance",
     "write_provenance",
@@ -116,6 +117,33 @@ def checkpoint_checksum(features):
     return out
 
 
+def checkpoints(pipelines):
+    """The :func:`checkpoint_checksum` of every pretrained step of ``pipelines``, once each.
+
+    Parameters
+    ----------
+    pipelines : iterable of Pipeline or estimator
+
+    Returns
+    -------
+    checkpoints : list of dict
+
+    Examples
+    --------
+    >>> from sklearn_mgc import MFCCFeatures
+    >>> checkpoints([MFCCFeatures()])
+    []
+    """
+    out = []
+    for pipe in pipelines:
+        steps = pipe.steps if hasattr(pipe, "steps") else [("", pipe)]
+        for _, step in steps:
+            checksum = checkpoint_checksum(step)
+            if checksum is not None and checksum not in out:
+                out.append(checksum)
+    return out
+
+
 def data_fingerprint(clips):
     """A fingerprint of the data: file count, total size and sha256 of the list of files.
 
@@ -176,18 +204,11 @@ def provenance(pipelines=(), *, random_state=None, clips=None, **extra):
     >>> sorted(p)
     ['checkpoints', 'data', 'random_state', 'versions']
     """
-    checkpoints = []
-    for pipe in pipelines:
-        steps = pipe.steps if hasattr(pipe, "steps") else [("", pipe)]
-        for _, step in steps:
-            checksum = checkpoint_checksum(step)
-            if checksum is not None and checksum not in checkpoints:
-                checkpoints.append(checksum)
     out = {
         "versions": package_versions(),
         "random_state": random_state,
         "data": None if clips is None else data_fingerprint(clips),
-        "checkpoints": checkpoints,
+        "checkpoints": checkpoints(pipelines),
     }
     out.update(extra)
     return json.loads(json.dumps(out, default=str))  # plain data only

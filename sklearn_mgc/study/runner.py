@@ -15,7 +15,7 @@ from ..persistence import save_model
 from .data import default_max_epochs, load_study_data
 from .extraction import available_memory, extract
 from .factories import RECIPES, recipe_for
-from .provenance import provenance, write_provenance
+from .provenance import checkpoints, provenance, write_provenance
 from .report import (
     draw_study_summary,
     draw_umap,
@@ -439,7 +439,7 @@ def _provenances(config, ds, run, best):
         clips=ds.clips,
         description=ds.description,
     )
-    return prov, {**prov, "checkpoints": provenance(model)["checkpoints"]}
+    return prov, {**prov, "checkpoints": checkpoints(model)}
 
 
 def _csv_rows(trials):
