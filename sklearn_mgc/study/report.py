@@ -84,7 +84,11 @@ def _fmt(value, digits=3):
 
 
 def sorted_rows(rows):
-    """Rows best first: successful runs, then accuracy, macro F1, and fit time."""
+    """Rows best first: successful runs, then accuracy and macro F1.
+
+    Ties keep their order (the grid's, in a study), never the fit time, which varies with
+    the machine's load: the same study always ranks, and saves, the same model first.
+    """
 
     def key(row):
         ok = row.get("status", "ok") == "ok"
@@ -92,7 +96,6 @@ def sorted_rows(rows):
             not ok,
             -(row.get("accuracy") or 0.0),
             -(row.get("macro_f1") or 0.0),
-            row.get("fit_seconds") or 0.0,
         )
 
     return sorted(rows, key=key)

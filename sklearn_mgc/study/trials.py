@@ -364,7 +364,10 @@ def refit(config, extraction, trial):
 
 
 def best_trial(trials):
-    """The successful trial of highest accuracy (then macro F1, then shortest fit), or None.
+    """The successful trial of highest accuracy (then macro F1, then first in ``trials``), or None.
+
+    A study passes its trials in the grid's order, so ties go to the first cell of the grid
+    whatever the fit times, and the same study saves the same model.
 
     Parameters
     ----------
