@@ -419,6 +419,20 @@ def test_extraction_warnings_are_logged_not_dropped(caplog):
     assert "UserWarning: a clip was skipped" in messages
 
 
+def test_a_cell_whose_test_clips_were_all_skipped_fails_clearly(caplog):
+    # an empty test set reached the scoring, which divided by zero and stopped the study
+    from sklearn_mgc.study.trials import Task, train_cell
+
+    X = np.random.default_rng(0).standard_normal((6, 3))
+    y = np.array(["a", "b"] * 3, dtype=object)
+    task = Task("rf", X, y, np.arange(6), np.arange(0), {"feature": "mfcc", "model": "rf"}, {})
+    with caplog.at_level("WARNING", logger="sklearn_mgc"):
+        row, clf, pred, pictures = train_cell(task)
+    assert row["status"] == "failed: no test clip left (the representation skipped all of them)"
+    assert clf is None and pred is None and "accuracy" not in row
+    assert "rf on mfcc: no test clip left" in caplog.text
+
+
 def test_best_trial_prefers_accuracy_then_f1_then_the_grid_order():
     # it broke ties by the fit time, which varies with the load: the saved model could change
     from sklearn_mgc.study.trials import Trial, best_trial

@@ -283,6 +283,10 @@ def train_cell(task):
     A failure of the classifier is recorded in ``row["status"]`` (and logged), never raised.
     """
     row, y = dict(task.row), task.y
+    if len(task.test) == 0:  # every test clip was skipped by the representation
+        row["status"] = "failed: no test clip left (the representation skipped all of them)"
+        _logger.warning("%s on %s: %s", task.model, row["feature"], row["status"][8:])
+        return row, None, None, []
     try:  # an unknown parameter (model_params, a recipe) fails here: recorded too
         clf = make_classifier(task.model, **task.settings)
         t0 = time.perf_counter()
