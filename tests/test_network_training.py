@@ -436,3 +436,19 @@ def test_values_near_float32_max_give_no_nan(Est):
         assert np.isfinite(proba).all()
     except ValueError as err:
         assert "too large" in str(err)
+
+
+@pytest.mark.parametrize("crop_frames", [None, 4])
+def test_predict_leaves_torchs_global_random_state_alone(crop_frames):
+    # iterating a DataLoader draws a seed from torch's global generator: predicting changed
+    # every random number a user's own torch code drew afterwards
+    from sklearn_mgc import GRUClassifier
+
+    X = np.random.default_rng(0).standard_normal((6, 8, 3)).astype(np.float32)
+    clf = GRUClassifier(max_epochs=1, hidden_size=4, crop_frames=crop_frames, random_state=0)
+    clf.set_params(validation_fraction=None).fit(X, [0, 1, 2] * 2)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    clf.predict_proba(X)
+    torch.testing.assert_close(torch.rand(3), expected, rtol=0, atol=0)

@@ -420,7 +420,8 @@ class BaseNetClassifier(InputMixin, ClassifierMixin, BaseEstimator):
         data = self._to_tensor(X)
         if getattr(self, "crop_frames", None) is not None:  # (models pickled before: None)
             data = WindowDataset(data, None, self.crop_frames, self._hop())
-        with torch.no_grad():
+        # the DataLoader draws its base seed from torch's global generator: leave it untouched
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
             proba = self.net_.predict_proba(data).astype(np.float64)
         if not np.isfinite(proba).all():
             raise ValueError(
