@@ -112,6 +112,19 @@ def test_non_finite_frames_are_a_named_audio_error(cls, wave, monkeypatch):
     assert out.shape[0] == 0
 
 
+@pytest.mark.parametrize("cls", [MelFeatures, SpectrumFeatures])
+def test_duration_below_one_sample_is_the_clips_error_as_for_a_file(cls, wave, files):
+    # a waveform cut to duration=1e-6 s (0 samples) gave one frame of silence (-100 dB in every
+    # mel band) instead of the error the same clip as a file gives
+    est = cls(duration=1e-6).fit([wave])
+    for X in ([wave], files[:1]):
+        with pytest.raises(AudioError, match="no samples"):
+            est.transform(X)
+    with pytest.warns(UserWarning, match="skipped 2 of 2"):
+        out = cls(duration=1e-6, on_error="skip").fit_transform([wave, files[0]])
+    assert out.shape[0] == 0
+
+
 # ----------------------------------------------------------------------- frame times
 def _check_times(est, n_samples_at_model, sr, hop_s):
     est_times = est.frame_times(est._n_frames(n_samples_at_model))

@@ -345,9 +345,12 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
         limit = None if self.duration is None else self.duration
         if _is_path(clip):
             return load_audio(clip, sr=target, duration=limit)
-        y = check_waveform(clip, name=clip_name(clip, index))
+        name = clip_name(clip, index)
+        y = check_waveform(clip, name=name)
         if limit is not None:
             y = y[: int(round(limit * self.sr))]
+            if y.size == 0:  # as load_audio: no samples is the clip's error, not silence
+                raise AudioError(f"{name} gives no samples in duration={limit} s at {self.sr} Hz")
         return resample(y, orig_sr=self.sr, target_sr=target)
 
     def _streams(self, clip):
