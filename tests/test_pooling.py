@@ -60,6 +60,10 @@ def test_temporal_mean_errors_and_contract():
     with pytest.raises(ValueError, match="n_frames, n_features"):
         TemporalMean().fit(np.ones((3, 4)))
     assert list(est.get_feature_names_out()) == ["mean0", "mean1"]
+    assert list(est.get_feature_names_out(["a", "b"])) == ["a", "b"]
+    # three names for two features were returned as they were, naming columns that do not exist
+    with pytest.raises(ValueError, match="length equal to number of features"):
+        est.get_feature_names_out(["a", "b", "c"])
     assert pickle.loads(pickle.dumps(est)).transform(X).shape == (3, 2)
     assert not hasattr(clone(est), "n_features_in_")
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import _check_feature_names_in, check_array, check_is_fitted
 
 from .._padding import real_frame_mask, real_lengths
 
@@ -106,14 +106,15 @@ class TemporalMean(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         input_features : array-like of str or None
+            One name per feature of a frame (``n_features_in_``).
 
         Returns
         -------
         names : ndarray of shape (n_features,), dtype object
         """
         check_is_fitted(self)
-        if input_features is not None:
-            return np.asarray(input_features, dtype=object)
+        if input_features is not None:  # one name per feature, or a ValueError
+            return _check_feature_names_in(self, input_features, generate_names=False)
         return np.asarray([f"mean{i}" for i in range(self.n_features_in_)], dtype=object)
 
     def __sklearn_tags__(self):
