@@ -107,6 +107,22 @@ def test_sequence_frame_count_rounds_duration_to_samples(waves):
     assert "1 + round(duration * sr) // hop_length" in MelFeatures.__doc__
 
 
+@pytest.mark.parametrize("cls", [MelFeatures, MFCCFeatures])
+def test_features_do_not_depend_on_blas_threads_or_n_jobs(cls, waves):
+    # the mel filterbank product rounded with the number of BLAS threads: n_jobs=2 (whose
+    # workers joblib gives fewer threads) differed from n_jobs=1 by up to 2.9e-6 (log-mel)
+    # and 1.5e-5 (MFCC), and so did machines with different core counts
+    from threadpoolctl import threadpool_limits
+
+    est = cls(output="sequence", duration=1.0).fit(waves)
+    with threadpool_limits(limits=1, user_api="blas"):
+        one = est.transform(waves)
+    with threadpool_limits(limits=2, user_api="blas"):
+        two = est.transform(waves)
+    np.testing.assert_array_equal(one, two)
+    np.testing.assert_array_equal(est.set_params(n_jobs=2).transform(waves), two)
+
+
 def test_mel_matches_librosa(waves):
     y = waves[0]
     ref = librosa.power_to_db(

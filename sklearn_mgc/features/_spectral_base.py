@@ -4,8 +4,10 @@ mel parameters, and the float64 path for loud clips (see :mod:`sklearn_mgc.featu
 
 from numbers import Integral, Real
 
+import librosa
 import numpy as np
 from sklearn.utils._param_validation import Interval
+from threadpoolctl import threadpool_limits
 
 from ._base import BaseFeatures
 
@@ -85,6 +87,16 @@ class _MelFamily(_SpectralFeatures):
             )
         if self.fmax is not None and self.fmax <= self.fmin:
             raise ValueError(f"fmax={self.fmax} must be above fmin={self.fmin} (Hz)")
+
+    def _mel_power(self, y):
+        """Mel power spectrogram ``(n_mels, n_frames)`` of ``y``, with one BLAS thread.
+
+        The filterbank product rounds differently with the number of BLAS threads, which
+        joblib's workers lower: one thread makes the features the same whatever ``n_jobs``
+        and the machine's core count.
+        """
+        with threadpool_limits(limits=1, user_api="blas"):
+            return librosa.feature.melspectrogram(y=_precise(y), **self._mel_kwargs())
 
     def _mel_kwargs(self):
         return dict(

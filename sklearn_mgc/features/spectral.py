@@ -104,7 +104,7 @@ class MelFeatures(_MelFamily):
         return self.n_mels
 
     def _frames(self, y):
-        S = librosa.feature.melspectrogram(y=_precise(y), **self._mel_kwargs())
+        S = self._mel_power(y)
         return librosa.power_to_db(S, ref=1.0, amin=1e-10, top_db=None).T
 
 
@@ -213,7 +213,7 @@ class MFCCFeatures(_MelFamily):
         return self._frames(y, floor=state)
 
     def _log_mel(self, y):
-        S = librosa.feature.melspectrogram(y=_precise(y), **self._mel_kwargs())
+        S = self._mel_power(y)
         return librosa.power_to_db(S, ref=1.0, amin=1e-10, top_db=None)
 
     def _frames(self, y, floor=None):
