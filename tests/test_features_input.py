@@ -125,6 +125,23 @@ def test_duration_below_one_sample_is_the_clips_error_as_for_a_file(cls, wave, f
     assert out.shape[0] == 0
 
 
+def test_pandas_output_of_a_dataframe_with_skipped_clips(files, tmp_path):
+    # with set_output(transform="pandas"), skipping a clip of a DataFrame raised pandas'
+    # "Shape of passed values is (2, 80), indices imply (3, 80)" after computing every clip
+    pd = pytest.importorskip("pandas")
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    X = pd.DataFrame({"path": [files[0], str(bad), files[1]]}, index=[10, 11, 12])
+    est = MelFeatures(duration=0.5, on_error="skip").set_output(transform="pandas")
+    with pytest.warns(UserWarning, match="skipped 1 of 3"):
+        out = est.fit_transform(X)
+    assert list(out.index) == [10, 12] and list(out.columns) == ["mel0"] + [
+        f"mel{i}" for i in range(1, 80)
+    ]
+    np.testing.assert_array_equal(out.to_numpy(), MelFeatures(duration=0.5).fit_transform(files))
+    assert [s["index"] for s in est.skipped_] == [1]
+
+
 # ----------------------------------------------------------------------- frame times
 def _check_times(est, n_samples_at_model, sr, hop_s):
     est_times = est.frame_times(est._n_frames(n_samples_at_model))

@@ -26,8 +26,8 @@ from .._cache import FeatureCache, clip_fingerprint
 from .._io import get_logger
 from ..audio import AudioError, check_waveform, clip_name, load_audio, resample
 from ._blocks import stream_mean
+from ._input import index_kept_rows, materialize, validate_clips
 from ._input import is_path as _is_path
-from ._input import materialize, validate_clips
 
 __all__ = ["BaseFeatures"]
 
@@ -251,7 +251,8 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=2,
             )
-        return self._assemble([r for r in rows if not isinstance(r, AudioError)])
+        out = self._assemble([r for r in rows if not isinstance(r, AudioError)])
+        return index_kept_rows(out, X, [s["index"] for s in skipped], self)
 
     def fit_transform(self, X, y=None, **fit_params):
         """Fit to ``X`` and return its representation (a generator of clips is read once).

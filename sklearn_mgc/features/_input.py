@@ -8,12 +8,14 @@ imaginary part.
 """
 
 import os
+import sys
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_array, validate_data
 
-__all__ = ["is_path", "validate_clips", "materialize"]
+__all__ = ["is_path", "validate_clips", "materialize", "index_kept_rows"]
 
 
 def is_path(clip):
@@ -28,6 +30,21 @@ def materialize(X):
     if sp.issparse(X) or hasattr(X, "__len__") or not hasattr(X, "__iter__"):
         return X
     return list(X)
+
+
+def index_kept_rows(out, X, dropped, estimator):
+    """``out`` indexed by the rows of the DataFrame ``X`` it kept, for pandas output.
+
+    With ``set_output(transform="pandas")``, scikit-learn indexes the output by ``X.index``,
+    which is too long once clips were skipped (``dropped``: their positions): the output is
+    then given the kept rows' index. Otherwise ``out`` is returned as it is.
+    """
+    pd = sys.modules.get("pandas")
+    if not dropped or out.ndim != 2 or pd is None or not isinstance(X, pd.DataFrame):
+        return out
+    if _get_output_config("transform", estimator)["dense"] != "pandas":
+        return out
+    return pd.DataFrame(out, index=X.index.delete(dropped))
 
 
 def _complex_error(what):
