@@ -429,6 +429,15 @@ def test_cross_parameter_checks_name_the_parameters(waves):
         MelFeatures(n_fft=256).fit(waves)
     with pytest.raises(ValueError, match=r"fmax=100.0 must be above fmin=200.0"):
         MFCCFeatures(fmin=200.0, fmax=100.0).fit(waves)
+    # fmin at or above sr / 2 with fmax=None passed: every clip was skipped as "non-finite"
+    # (fmin=11025) or gave -100 dB in every band (fmin=15000); fmax above sr / 2 gave empty
+    # (constant -100 dB) top bands
+    for fmin in (11025.0, 15000.0):
+        with pytest.raises(ValueError, match=r"fmax=None \(sr / 2 = 11025.0\) must be above"):
+            MelFeatures(fmin=fmin).fit(waves)
+    with pytest.raises(ValueError, match=r"fmax=20000.0 Hz is above the Nyquist .* sr=16000"):
+        MFCCFeatures(fmax=20000.0, sr=16000).fit(waves)
+    MelFeatures(fmax=11025.0, n_mels=8).fit(waves)  # up to the Nyquist frequency is fine
     with pytest.raises(ValueError, match="delta_width must be odd, got 4"):
         MFCCFeatures(delta_width=4).fit(waves)
     with pytest.raises(ValueError, match=r"n_bins=200 .* Nyquist frequency of sr=22050"):

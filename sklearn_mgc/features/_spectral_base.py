@@ -85,8 +85,14 @@ class _MelFamily(_SpectralFeatures):
                 f"the window (win_ms={self.win_ms} ms = {self._win_length()} samples) is longer "
                 f"than n_fft={self._fft_size()}"
             )
-        if self.fmax is not None and self.fmax <= self.fmin:
-            raise ValueError(f"fmax={self.fmax} must be above fmin={self.fmin} (Hz)")
+        nyquist = self.sr / 2
+        if self.fmax is not None and self.fmax > nyquist:  # bands above it would be empty
+            raise ValueError(
+                f"fmax={self.fmax} Hz is above the Nyquist frequency of sr={self.sr} ({nyquist} Hz)"
+            )
+        fmax = f"{self.fmax}" if self.fmax is not None else f"None (sr / 2 = {nyquist})"
+        if (nyquist if self.fmax is None else self.fmax) <= self.fmin:
+            raise ValueError(f"fmax={fmax} must be above fmin={self.fmin} (Hz)")
 
     def _mel_power(self, y):
         """Mel power spectrogram ``(n_mels, n_frames)`` of ``y``, with one BLAS thread.
