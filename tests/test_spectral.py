@@ -440,6 +440,11 @@ def test_cross_parameter_checks_name_the_parameters(waves):
     MelFeatures(fmax=11025.0, n_mels=8).fit(waves)  # up to the Nyquist frequency is fine
     with pytest.raises(ValueError, match="delta_width must be odd, got 4"):
         MFCCFeatures(delta_width=4).fit(waves)
+    # n_mfcc above n_mels passed: the mean had 60 columns where n_features_out_ and the feature
+    # names said 120, and the sequence output failed to broadcast (101, 60) into (101, 120)
+    with pytest.raises(ValueError, match="n_mfcc=40 must not exceed n_mels=20"):
+        MFCCFeatures(n_mfcc=40, n_mels=20).fit(waves)
+    assert MFCCFeatures(n_mfcc=20, n_mels=20, duration=1.0).fit_transform(waves).shape == (3, 60)
     with pytest.raises(ValueError, match=r"n_bins=200 .* Nyquist frequency of sr=22050"):
         CQTFeatures(n_bins=200).fit(waves)
     # a short window fits a small FFT; the spectrum's window is n_fft itself

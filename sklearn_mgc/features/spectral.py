@@ -197,6 +197,8 @@ class MFCCFeatures(_MelFamily):
         super()._check_params()
         if self.delta_width % 2 == 0:
             raise ValueError(f"delta_width must be odd, got {self.delta_width!r}")
+        if self.n_mfcc > self.n_mels:  # the DCT of n_mels bands has n_mels coefficients
+            raise ValueError(f"n_mfcc={self.n_mfcc} must not exceed n_mels={self.n_mels}")
 
     def _n_features(self):
         return self.n_mfcc * (1 + self.delta_order)
