@@ -221,3 +221,15 @@ def test_model_folder_whose_weights_are_overwritten_is_recomputed(tmp_path):
     after = frames(tmp_path / "cache")
     np.testing.assert_array_equal(after, frames(None))
     assert not np.allclose(after, before)
+
+
+def test_waveform_of_objects_is_skipped_with_a_cache_as_without(tmp_path, waves):
+    # with a cache_dir, hashing a clip of objects ([0.1, None, 0.3]) raised numpy's TypeError
+    # "Cannot change data-type for array of references" even with on_error="skip", where the
+    # same call without a cache skipped the clip
+    X = [waves[0], [0.1, None, 0.3]]
+    for cache_dir in (None, tmp_path):
+        est = MelFeatures(duration=1.0, on_error="skip", cache_dir=cache_dir).fit(X)
+        with pytest.warns(UserWarning, match="skipped 1 of 2"):
+            assert est.transform(X).shape == (1, 80)
+        assert [s["index"] for s in est.skipped_] == [1]

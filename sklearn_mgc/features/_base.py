@@ -377,7 +377,7 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
             if cache is not None:
                 try:
                     key = cache.key(clip_fingerprint(clip), params)
-                except OSError as exc:
+                except (OSError, TypeError) as exc:  # TypeError: samples that are objects
                     raise AudioError(f"cannot read {clip_name(clip, index)!r}: {exc}") from None
                 n_features = self.n_features_out_
                 if self.output == "mean":
