@@ -123,6 +123,19 @@ def test_features_do_not_depend_on_blas_threads_or_n_jobs(cls, waves):
     np.testing.assert_array_equal(est.set_params(n_jobs=2).transform(waves), two)
 
 
+def test_transform_after_set_params_changing_the_features_asks_for_fit(waves, tmp_path):
+    # set_params(n_mels=40) without fit gave 40 columns while n_features_out_ and the feature
+    # names said 80, and every cache entry it wrote was then reported damaged and recomputed
+    from sklearn.exceptions import NotFittedError
+
+    est = MelFeatures(duration=1.0, cache_dir=tmp_path).fit(waves).set_params(n_mels=40)
+    with pytest.raises(NotFittedError, match="fitted for 80 features per frame, .* now give 40"):
+        est.transform(waves)
+    assert est.fit(waves).transform(waves).shape == (3, 40)
+    est.set_params(hop_ms=20.0, output="sequence")  # same features per frame: no refit needed
+    assert est.transform(waves).shape == (3, 1 + SR // 441, 40)
+
+
 def test_mel_matches_librosa(waves):
     y = waves[0]
     ref = librosa.power_to_db(

@@ -26,7 +26,7 @@ from .._cache import FeatureCache, clip_fingerprint
 from .._io import get_logger
 from ..audio import AudioError, check_waveform, clip_name, load_audio, resample
 from ._blocks import stream_mean
-from ._input import index_kept_rows, materialize, validate_clips
+from ._input import check_features_unchanged, index_kept_rows, materialize, validate_clips
 from ._input import is_path as _is_path
 
 __all__ = ["BaseFeatures"]
@@ -231,6 +231,7 @@ class BaseFeatures(TransformerMixin, BaseEstimator):
             With ``on_error="skip"``, rows of skipped clips are left out (see ``skipped_``).
         """
         check_is_fitted(self, "n_features_out_")
+        check_features_unchanged(self)
         clips = self._validate_clips(X, reset=False)
         rows = self._compute(clips)
         skipped = [

@@ -12,10 +12,17 @@ import sys
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.exceptions import NotFittedError
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_array, validate_data
 
-__all__ = ["is_path", "validate_clips", "materialize", "index_kept_rows"]
+__all__ = [
+    "is_path",
+    "validate_clips",
+    "materialize",
+    "index_kept_rows",
+    "check_features_unchanged",
+]
 
 
 def is_path(clip):
@@ -45,6 +52,20 @@ def index_kept_rows(out, X, dropped, estimator):
     if _get_output_config("transform", estimator)["dense"] != "pandas":
         return out
     return pd.DataFrame(out, index=X.index.delete(dropped))
+
+
+def check_features_unchanged(estimator):
+    """A NotFittedError if ``set_params`` changed the features per frame since ``fit``.
+
+    ``n_features_out_``, the feature names and the cache's check of its entries come from
+    ``fit``; the frames, from the current parameters.
+    """
+    n = estimator._n_features()
+    if n != estimator.n_features_out_:
+        raise NotFittedError(
+            f"{type(estimator).__name__} was fitted for {estimator.n_features_out_} features per "
+            f"frame, but its parameters now give {n}: fit it again after set_params"
+        )
 
 
 def _complex_error(what):
