@@ -2,12 +2,13 @@
 mel parameters, and the float64 path for loud clips (see :mod:`sklearn_mgc.features.spectral`).
 """
 
+import functools
 from numbers import Integral, Real
 
 import librosa
 import numpy as np
 from sklearn.utils._param_validation import Interval
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ._base import BaseFeatures
 
@@ -67,6 +68,12 @@ class _SpectralFeatures(BaseFeatures):
         return self._hop_length(), self._fft_size(), 0
 
 
+@functools.cache
+def _blas():
+    """One controller of the loaded BLAS libraries (building one scans them: about 5 ms)."""
+    return ThreadpoolController()
+
+
 class _MelFamily(_SpectralFeatures):
     """The mel filterbank representations (log-mel, MFCC): window, FFT size and band edges."""
 
@@ -101,7 +108,7 @@ class _MelFamily(_SpectralFeatures):
         joblib's workers lower: one thread makes the features the same whatever ``n_jobs``
         and the machine's core count.
         """
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _blas().limit(limits=1, user_api="blas"):
             return librosa.feature.melspectrogram(y=_precise(y), **self._mel_kwargs())
 
     def _mel_kwargs(self):
