@@ -117,6 +117,28 @@ def test_check_waveform():
         check_waveform(np.zeros((2, 2, 2)))
 
 
+@pytest.mark.parametrize("subtype", ["PCM_16", "PCM_32", "PCM_U8"])
+def test_integer_pcm_in_memory_reads_as_the_same_samples_from_a_file(tmp_path, subtype):
+    # int16 arrays (scipy.io.wavfile.read) were taken as they are: log-mel 90 dB above the
+    # same clip read from a file
+    import scipy.io.wavfile
+
+    from sklearn_mgc import MelFeatures
+
+    rng = np.random.default_rng(0)
+    y = (0.4 * np.sin(np.arange(8000) / 7.0) + 0.05 * rng.standard_normal(8000)).astype(np.float32)
+    path = tmp_path / "clip.wav"
+    sf.write(path, y, 8000, subtype=subtype)
+    sr, pcm = scipy.io.wavfile.read(path)
+    assert pcm.dtype == {"PCM_16": np.int16, "PCM_32": np.int32, "PCM_U8": np.uint8}[subtype]
+    from_file = load_audio(path, sr=8000)
+    np.testing.assert_allclose(check_waveform(pcm), from_file, atol=1e-7)
+    feat = MelFeatures(sr=8000, duration=None).fit([path])
+    np.testing.assert_allclose(feat.transform([pcm]), feat.transform([path]), atol=1e-4)
+    # other numbers keep their values
+    assert check_waveform(np.array([3, -2], dtype=np.int64)).tolist() == [3.0, -2.0]
+
+
 def test_resample_and_fix_length():
     y = np.sin(np.linspace(0, 100, 22050)).astype(np.float32)
     assert resample(y, orig_sr=22050, target_sr=22050) is not None

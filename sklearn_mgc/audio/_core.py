@@ -88,8 +88,10 @@ def check_waveform(y, *, name="waveform"):
     Parameters
     ----------
     y : array-like of shape (n_samples,) or (n_samples, n_channels)
-        Samples. Integer samples are converted to float as they are (no rescaling); a 2-D
-        array is mixed down to mono by averaging its channels (the shorter axis).
+        Samples. A numpy array of integer PCM (``int8``, ``int16``, ``int32`` or ``uint8``,
+        as ``scipy.io.wavfile.read`` returns them) is scaled to [-1, 1), as a decoder reads
+        the same samples from a file; other numbers (floats, Python ints) are taken as they
+        are. A 2-D array is mixed down to mono by averaging its channels (the shorter axis).
     name : str, default="waveform"
         Name used in error messages.
 
@@ -107,9 +109,11 @@ def check_waveform(y, *, name="waveform"):
     >>> from sklearn_mgc.audio import check_waveform
     >>> check_waveform([0, 1, 0]).dtype
     dtype('float32')
+    >>> check_waveform(np.array([0, 16384, -32768], dtype=np.int16)).tolist()
+    [0.0, 0.5, -1.0]
     """
     try:
-        y = np.asarray(y, dtype=np.float32)
+        y = np.asarray(_pcm_to_float(y), dtype=np.float32)
     except (TypeError, ValueError) as exc:
         raise AudioError(f"{name} is not a numeric waveform: {exc}") from None
     if y.ndim == 2:
@@ -121,6 +125,19 @@ def check_waveform(y, *, name="waveform"):
     if not np.isfinite(y).all():
         raise AudioError(f"{name} holds NaN or infinite samples")
     return y
+
+
+def _pcm_to_float(y):
+    """Integer PCM samples scaled to [-1, 1) (float64), as soundfile reads them; others as is."""
+    dtype = getattr(y, "dtype", None)
+    if not isinstance(dtype, np.dtype) or dtype not in _PCM_DTYPES:
+        return y
+    full_scale = 2.0 ** (8 * dtype.itemsize - 1)
+    offset = full_scale if dtype.kind == "u" else 0.0  # 8-bit WAV is unsigned, 128 is silence
+    return (np.asarray(y, dtype=np.float64) - offset) / full_scale
+
+
+_PCM_DTYPES = tuple(np.dtype(t) for t in (np.int8, np.int16, np.int32, np.uint8))
 
 
 def resample(y, *, orig_sr, target_sr, quality="HQ"):
