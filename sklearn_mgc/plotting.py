@@ -14,6 +14,8 @@ import warnings
 
 import numpy as np
 
+from ._padding import real_frame_mask
+
 __all__ = ["plot_learning_curves", "plot_confusion_matrix", "plot_umap", "plot_study_summary"]
 
 
@@ -257,9 +259,9 @@ def _clip_vectors(X, y, n_neighbors):
     """Check the inputs of :func:`plot_umap`; a 3-D ``X`` is averaged over its real frames."""
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
-    if X.ndim == 3:
-        real = np.any(X != 0, axis=2)
-        X = (X * real[..., None]).sum(axis=1) / np.maximum(real.sum(axis=1), 1)[:, None]
+    if X.ndim == 3:  # the padding rule: only trailing all-zero frames are padding
+        real = real_frame_mask(X)
+        X = (X * real[..., None]).sum(axis=1) / real.sum(axis=1)[:, None]
     if X.ndim != 2:
         raise ValueError(
             f"X must be 2-D (n_clips, n_features) or 3-D sequences, got shape {X.shape}"
