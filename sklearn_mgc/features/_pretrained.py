@@ -205,8 +205,10 @@ class PretrainedFeatures(BaseFeatures):
     def _cache_params(self):
         params = super()._cache_params()
         model = params.get("model")
-        if isinstance(model, (str, os.PathLike)) and os.path.exists(model):
-            params["model"] = _local_model_fingerprint(model)
+        if isinstance(model, (str, os.PathLike)):
+            path = os.path.expanduser(os.fspath(model))  # "~/model.pt" is loaded so
+            if os.path.exists(path):
+                params["model"] = _local_model_fingerprint(path)
         return params
 
     def _apply_dtype(self, model):
