@@ -107,6 +107,35 @@ def test_n_frames_is_exact(w2v_dir):
             assert out.shape[1] == feat._n_frames(n)
 
 
+def test_model_with_adapter_returns_its_hidden_states(tmp_path):
+    # an adapter (config.add_adapter) subsamples only the last hidden state, after the encoder:
+    # hidden_states keep the front end's frame rate, which the frame count must follow
+    config = transformers.Wav2Vec2Config(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        conv_dim=(16, 16, 16),
+        conv_kernel=(10, 3, 3),
+        conv_stride=(5, 4, 4),
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
+        add_adapter=True,
+        num_adapter_layers=1,
+        adapter_stride=2,
+        output_hidden_size=32,
+    )
+    torch.manual_seed(0)
+    transformers.Wav2Vec2Model(config).save_pretrained(tmp_path)
+    transformers.Wav2Vec2FeatureExtractor(sampling_rate=SR).save_pretrained(tmp_path)
+    y = _wave(int(1.5 * SR), seed=3)
+    ours, feat = _sequence(str(tmp_path), y, layer=-1, chunk_duration=1.0)
+    ref, _ = _reference(str(tmp_path), [y[:16000], y[16000:]], -1)
+    assert ours.shape == ref.shape == (200 + 100, 32)
+    np.testing.assert_allclose(ours, ref, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(np.diff(feat.frame_times(3)), [80 / SR] * 2)
+
+
 def test_normalisation_is_the_feature_extractor(w2v_dir):
     feat = Wav2Vec2Features(model=w2v_dir, sr=SR).fit([_wave(1000)])
     batch = np.stack([_wave(3000, seed=s) * (s + 1) + s for s in range(3)])

@@ -268,17 +268,18 @@ class Wav2Vec2Features(PretrainedFeatures):
 
     # ------------------------------------------------------------- frame maths
     def _conv_frames(self, n_samples):
-        """Frames the convolutional front end (and adapter, if any) gives for one chunk."""
+        """Frames the convolutional front end gives for one chunk.
+
+        A model's adapter (``config.add_adapter``) is left out: it subsamples the last hidden
+        state only, after the encoder, and ``hidden_states`` are the encoder's.
+        """
         config = self.model_.config
         n = int(n_samples)
         for kernel, stride in zip(config.conv_kernel, config.conv_stride):
             n = _conv_out_length(n, kernel, stride)
             if n <= 0:
                 return 0
-        if getattr(config, "add_adapter", False):
-            for _ in range(config.num_adapter_layers):
-                n = _conv_out_length(n, 1, config.adapter_stride)
-        return max(n, 0)
+        return n
 
     def _receptive_field(self):
         """Fewest samples for which the convolutional front end gives one frame."""
@@ -290,11 +291,7 @@ class Wav2Vec2Features(PretrainedFeatures):
 
     def _hop(self):
         """Samples between consecutive frames: the product of the strides."""
-        config = self.model_.config
-        hop = int(np.prod(config.conv_stride))
-        if getattr(config, "add_adapter", False):
-            hop *= int(config.adapter_stride) ** int(config.num_adapter_layers)
-        return hop
+        return int(np.prod(self.model_.config.conv_stride))  # hidden_states: no adapter
 
     def _frame_centres(self, index):
         # frame i reads samples i * hop ... i * hop + receptive_field - 1 of its chunk
