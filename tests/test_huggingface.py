@@ -136,6 +136,37 @@ def test_model_with_adapter_returns_its_hidden_states(tmp_path):
     np.testing.assert_allclose(np.diff(feat.frame_times(3)), [80 / SR] * 2)
 
 
+@pytest.mark.parametrize("kind", ["SEWConfig", "SEWDConfig"])
+def test_sew_hidden_states_at_the_pooled_rate(tmp_path, kind):
+    # SEW and SEW-D average squeeze_factor front-end frames into one before their layers:
+    # every entry of hidden_states has frames // squeeze_factor frames, one per 2 * 80 samples
+    config = getattr(transformers, kind)(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        conv_dim=(16, 16, 16),
+        conv_kernel=(10, 3, 3),
+        conv_stride=(5, 4, 4),
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
+        squeeze_factor=2,
+    )
+    torch.manual_seed(0)
+    transformers.AutoModel.from_config(config).save_pretrained(tmp_path)
+    transformers.Wav2Vec2FeatureExtractor(sampling_rate=SR).save_pretrained(tmp_path)
+    y = _wave(int(1.3 * SR), seed=4)
+    for layer in (0, -1):
+        ours, feat = _sequence(str(tmp_path), y, layer=layer, chunk_duration=1.0)
+        ref, _ = _reference(str(tmp_path), [y[:16000], y[16000:]], layer)
+        assert ours.shape == ref.shape == (100 + 30, 32)
+        np.testing.assert_allclose(ours, ref, atol=1e-5, rtol=0)
+    # a pooled frame averages two front-end frames, centred at 29.5 and 109.5 samples
+    np.testing.assert_allclose(feat.frame_times(2), np.array([69.5, 229.5]) / SR)
+    with pytest.raises(AudioError, match="too short"):  # 139 samples: one front-end frame
+        feat.transform([_wave(139)])
+
+
 def test_normalisation_is_the_feature_extractor(w2v_dir):
     feat = Wav2Vec2Features(model=w2v_dir, sr=SR).fit([_wave(1000)])
     batch = np.stack([_wave(3000, seed=s) * (s + 1) + s for s in range(3)])
