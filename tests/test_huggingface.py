@@ -421,6 +421,35 @@ def test_int8_is_close_to_float32_pickles_and_is_deterministic(w2v_dir):
     assert feat._cache_params()["dtype"] == "int8"
 
 
+def test_int8_wavlm_keeps_the_projections_its_attention_reads(tmp_path):
+    # WavLM's attention passes q_proj.weight ... to F.multi_head_attention_forward: those four
+    # stay float32 (quantized, their weight is a method and the forward pass fails), the rest
+    # of its Linear layers are int8
+    from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
+
+    config = transformers.WavLMConfig(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        conv_dim=(16, 16, 16),
+        conv_kernel=(10, 3, 3),
+        conv_stride=(5, 4, 4),
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
+    )
+    torch.manual_seed(0)
+    transformers.AutoModel.from_config(config).save_pretrained(tmp_path)
+    transformers.Wav2Vec2FeatureExtractor(sampling_rate=SR).save_pretrained(tmp_path)
+    feat, restored = _int8_against_float32(str(tmp_path))
+    assert type(feat.model_).__name__ == "WavLMModel"
+    for model in (feat.model_, restored.model_):
+        attention = model.encoder.layers[0].attention
+        assert type(attention.q_proj) is torch.nn.Linear
+        assert type(attention.out_proj) is torch.nn.Linear
+        assert isinstance(model.encoder.layers[0].feed_forward.output_dense, QuantizedLinear)
+
+
 def test_bad_dtype(w2v_dir):
     from sklearn.utils._param_validation import InvalidParameterError
 
