@@ -158,9 +158,7 @@ def _annotate_cells(ax, cm, normalize):
     for i in range(n):
         for j in range(n):
             value = cm[i, j]
-            text = f"{value:.2f}" if normalize else f"{int(value)}"
-            if normalize and value == 0:
-                text = "0"
+            text = ("0" if value == 0 else f"{value:.2f}") if normalize else f"{int(value)}"
             ax.text(
                 j,
                 i,
