@@ -18,7 +18,7 @@ from sklearn.pipeline import Pipeline  # noqa: E402
 
 from sklearn_mgc import Wav2Vec2Features  # noqa: E402
 from sklearn_mgc.audio import AudioError, resample  # noqa: E402
-from sklearn_mgc.features.huggingface import _save_tiny_model  # noqa: E402
+from sklearn_mgc.features.huggingface import _save_tiny_model, _tiny_config  # noqa: E402
 
 SR = 16000  # rate of the tiny models' feature extractor
 
@@ -53,6 +53,19 @@ def _reference(directory, chunks, layer):
             out = model(inputs["input_values"], output_hidden_states=True)
             frames.append(out.hidden_states[layer][0].numpy())
     return np.concatenate(frames), type(model).__name__
+
+
+def _save_variant(directory, config_class, **extra):
+    """Save to ``directory`` a tiny random model of the transformers config class named
+    ``config_class``, of the tiny wav2vec 2.0's sizes changed by ``extra``."""
+    tiny = _tiny_config("wav2vec2").to_dict()
+    sizes = ["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size"]
+    sizes += ["conv_dim", "conv_kernel", "conv_stride"]
+    sizes += ["num_conv_pos_embeddings", "num_conv_pos_embedding_groups"]
+    config = getattr(transformers, config_class)(**{k: tiny[k] for k in sizes}, **extra)
+    torch.manual_seed(0)
+    transformers.AutoModel.from_config(config).save_pretrained(directory)
+    transformers.Wav2Vec2FeatureExtractor(sampling_rate=SR).save_pretrained(directory)
 
 
 def _sequence(directory, y, **params):
@@ -110,24 +123,14 @@ def test_n_frames_is_exact(w2v_dir):
 def test_model_with_adapter_returns_its_hidden_states(tmp_path):
     # an adapter (config.add_adapter) subsamples only the last hidden state, after the encoder:
     # hidden_states keep the front end's frame rate, which the frame count must follow
-    config = transformers.Wav2Vec2Config(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        conv_dim=(16, 16, 16),
-        conv_kernel=(10, 3, 3),
-        conv_stride=(5, 4, 4),
-        num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=2,
+    _save_variant(
+        tmp_path,
+        "Wav2Vec2Config",
         add_adapter=True,
         num_adapter_layers=1,
         adapter_stride=2,
         output_hidden_size=32,
     )
-    torch.manual_seed(0)
-    transformers.Wav2Vec2Model(config).save_pretrained(tmp_path)
-    transformers.Wav2Vec2FeatureExtractor(sampling_rate=SR).save_pretrained(tmp_path)
     y = _wave(int(1.5 * SR), seed=3)
     ours, feat = _sequence(str(tmp_path), y, layer=-1, chunk_duration=1.0)
     ref, _ = _reference(str(tmp_path), [y[:16000], y[16000:]], -1)
@@ -140,21 +143,7 @@ def test_model_with_adapter_returns_its_hidden_states(tmp_path):
 def test_sew_hidden_states_at_the_pooled_rate(tmp_path, kind):
     # SEW and SEW-D average squeeze_factor front-end frames into one before their layers:
     # every entry of hidden_states has frames // squeeze_factor frames, one per 2 * 80 samples
-    config = getattr(transformers, kind)(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        conv_dim=(16, 16, 16),
-        conv_kernel=(10, 3, 3),
-        conv_stride=(5, 4, 4),
-        num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=2,
-        squeeze_factor=2,
-    )
-    torch.manual_seed(0)
-    transformers.AutoModel.from_config(config).save_pretrained(tmp_path)
-    transformers.Wav2Vec2FeatureExtractor(sampling_rate=SR).save_pretrained(tmp_path)
+    _save_variant(tmp_path, kind, squeeze_factor=2)
     y = _wave(int(1.3 * SR), seed=4)
     for layer in (0, -1):
         ours, feat = _sequence(str(tmp_path), y, layer=layer, chunk_duration=1.0)
@@ -427,20 +416,7 @@ def test_int8_wavlm_keeps_the_projections_its_attention_reads(tmp_path):
     # of its Linear layers are int8
     from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
 
-    config = transformers.WavLMConfig(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        conv_dim=(16, 16, 16),
-        conv_kernel=(10, 3, 3),
-        conv_stride=(5, 4, 4),
-        num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=2,
-    )
-    torch.manual_seed(0)
-    transformers.AutoModel.from_config(config).save_pretrained(tmp_path)
-    transformers.Wav2Vec2FeatureExtractor(sampling_rate=SR).save_pretrained(tmp_path)
+    _save_variant(tmp_path, "WavLMConfig")
     feat, restored = _int8_against_float32(str(tmp_path))
     assert type(feat.model_).__name__ == "WavLMModel"
     for model in (feat.model_, restored.model_):
