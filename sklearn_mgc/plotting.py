@@ -14,6 +14,8 @@ import warnings
 
 import numpy as np
 
+from ._padding import real_frame_mask
+
 __all__ = ["plot_learning_curves", "plot_confusion_matrix", "plot_umap", "plot_study_summary"]
 
 
@@ -156,9 +158,7 @@ def _annotate_cells(ax, cm, normalize):
     for i in range(n):
         for j in range(n):
             value = cm[i, j]
-            text = f"{value:.2f}" if normalize else f"{int(value)}"
-            if normalize and value == 0:
-                text = "0"
+            text = ("0" if value == 0 else f"{value:.2f}") if normalize else f"{int(value)}"
             ax.text(
                 j,
                 i,
@@ -257,9 +257,9 @@ def _clip_vectors(X, y, n_neighbors):
     """Check the inputs of :func:`plot_umap`; a 3-D ``X`` is averaged over its real frames."""
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
-    if X.ndim == 3:
-        real = np.any(X != 0, axis=2)
-        X = (X * real[..., None]).sum(axis=1) / np.maximum(real.sum(axis=1), 1)[:, None]
+    if X.ndim == 3:  # the padding rule: only trailing all-zero frames are padding
+        real = real_frame_mask(X)
+        X = (X * real[..., None]).sum(axis=1) / real.sum(axis=1)[:, None]
     if X.ndim != 2:
         raise ValueError(
             f"X must be 2-D (n_clips, n_features) or 3-D sequences, got shape {X.shape}"

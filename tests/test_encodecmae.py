@@ -582,6 +582,38 @@ def test_dtype_is_in_the_cache_key(tiny_mel, tmp_path):
     np.testing.assert_array_equal(f32.transform([path]), first)
 
 
+def test_checkpoint_stored_in_half_precision_runs_in_float32(tmp_path):
+    # weights saved as float16 are loaded as float32, the precision the front end computes in
+    ckpt = make_checkpoint(
+        front_end="mel", dim=16, num_layers=2, n_heads=2, ff_dim=32, num_mel_bins=32
+    )
+    half = {**ckpt, "state_dict": {k: v.half() for k, v in ckpt["state_dict"].items()}}
+    rounded = {**ckpt, "state_dict": {k: v.half().float() for k, v in ckpt["state_dict"].items()}}
+    torch.save(half, tmp_path / "half.pt")
+    torch.save(rounded, tmp_path / "rounded.pt")
+    X = np.random.default_rng(0).standard_normal((1, 24000)).astype(np.float32)
+    feat = EnCodecMAEFeatures(model=str(tmp_path / "half.pt"), duration=1.0).fit(X)
+    assert all(p.dtype == torch.float32 for p in feat.model_.parameters())
+    expected = EnCodecMAEFeatures(model=str(tmp_path / "rounded.pt"), duration=1.0).fit_transform(X)
+    np.testing.assert_array_equal(feat.transform(X), expected)
+
+
+def test_cache_key_follows_weights_named_from_home(tmp_path, monkeypatch):
+    # model="~/m.pt" is loaded from the home folder: overwriting that file must change the key,
+    # as it does for any other local path, or the old weights' features are served
+    monkeypatch.setenv("HOME", str(tmp_path))
+    X = np.random.default_rng(0).standard_normal((1, 24000)).astype(np.float32)
+    tiny = dict(front_end="mel", dim=16, num_layers=2, n_heads=2, ff_dim=32, num_mel_bins=32)
+    params = {"model": "~/m.pt", "duration": 1.0, "cache_dir": tmp_path / "cache"}
+    torch.save(make_checkpoint(**tiny, seed=0), tmp_path / "m.pt")
+    before = EnCodecMAEFeatures(**params).fit_transform(X)
+    torch.save(make_checkpoint(**tiny, seed=1), tmp_path / "m.pt")
+    after = EnCodecMAEFeatures(**params).fit_transform(X)
+    fresh = EnCodecMAEFeatures(**{**params, "cache_dir": None}).fit_transform(X)
+    assert not np.allclose(before, fresh)
+    np.testing.assert_array_equal(after, fresh)
+
+
 @pytest.mark.parametrize(
     "params, match",
     [

@@ -18,7 +18,7 @@ from sklearn.pipeline import Pipeline  # noqa: E402
 
 from sklearn_mgc import Wav2Vec2Features  # noqa: E402
 from sklearn_mgc.audio import AudioError, resample  # noqa: E402
-from sklearn_mgc.features.huggingface import _save_tiny_model  # noqa: E402
+from sklearn_mgc.features.huggingface import _save_tiny_model, _tiny_config  # noqa: E402
 
 SR = 16000  # rate of the tiny models' feature extractor
 
@@ -53,6 +53,19 @@ def _reference(directory, chunks, layer):
             out = model(inputs["input_values"], output_hidden_states=True)
             frames.append(out.hidden_states[layer][0].numpy())
     return np.concatenate(frames), type(model).__name__
+
+
+def _save_variant(directory, config_class, **extra):
+    """Save to ``directory`` a tiny random model of the transformers config class named
+    ``config_class``, of the tiny wav2vec 2.0's sizes changed by ``extra``."""
+    tiny = _tiny_config("wav2vec2").to_dict()
+    sizes = ["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size"]
+    sizes += ["conv_dim", "conv_kernel", "conv_stride"]
+    sizes += ["num_conv_pos_embeddings", "num_conv_pos_embedding_groups"]
+    config = getattr(transformers, config_class)(**{k: tiny[k] for k in sizes}, **extra)
+    torch.manual_seed(0)
+    transformers.AutoModel.from_config(config).save_pretrained(directory)
+    transformers.Wav2Vec2FeatureExtractor(sampling_rate=SR).save_pretrained(directory)
 
 
 def _sequence(directory, y, **params):
@@ -105,6 +118,42 @@ def test_n_frames_is_exact(w2v_dir):
         for n in [60, 81, 1234]:
             out = feat.model_(torch.zeros(1, n) + torch.randn(1, n)).last_hidden_state
             assert out.shape[1] == feat._n_frames(n)
+
+
+def test_model_with_adapter_returns_its_hidden_states(tmp_path):
+    # an adapter (config.add_adapter) subsamples only the last hidden state, after the encoder:
+    # hidden_states keep the front end's frame rate, which the frame count must follow
+    _save_variant(
+        tmp_path,
+        "Wav2Vec2Config",
+        add_adapter=True,
+        num_adapter_layers=1,
+        adapter_stride=2,
+        output_hidden_size=32,
+    )
+    y = _wave(int(1.5 * SR), seed=3)
+    ours, feat = _sequence(str(tmp_path), y, layer=-1, chunk_duration=1.0)
+    ref, _ = _reference(str(tmp_path), [y[:16000], y[16000:]], -1)
+    assert ours.shape == ref.shape == (200 + 100, 32)
+    np.testing.assert_allclose(ours, ref, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(np.diff(feat.frame_times(3)), [80 / SR] * 2)
+
+
+@pytest.mark.parametrize("kind", ["SEWConfig", "SEWDConfig"])
+def test_sew_hidden_states_at_the_pooled_rate(tmp_path, kind):
+    # SEW and SEW-D average squeeze_factor front-end frames into one before their layers:
+    # every entry of hidden_states has frames // squeeze_factor frames, one per 2 * 80 samples
+    _save_variant(tmp_path, kind, squeeze_factor=2)
+    y = _wave(int(1.3 * SR), seed=4)
+    for layer in (0, -1):
+        ours, feat = _sequence(str(tmp_path), y, layer=layer, chunk_duration=1.0)
+        ref, _ = _reference(str(tmp_path), [y[:16000], y[16000:]], layer)
+        assert ours.shape == ref.shape == (100 + 30, 32)
+        np.testing.assert_allclose(ours, ref, atol=1e-5, rtol=0)
+    # a pooled frame averages two front-end frames, centred at 29.5 and 109.5 samples
+    np.testing.assert_allclose(feat.frame_times(2), np.array([69.5, 229.5]) / SR)
+    with pytest.raises(AudioError, match="too short"):  # 139 samples: one front-end frame
+        feat.transform([_wave(139)])
 
 
 def test_normalisation_is_the_feature_extractor(w2v_dir):
@@ -359,6 +408,22 @@ def test_int8_is_close_to_float32_pickles_and_is_deterministic(w2v_dir):
     assert any(isinstance(m, QuantizedLinear) for m in feat.model_.modules())
     assert any(isinstance(m, QuantizedLinear) for m in restored.model_.modules())
     assert feat._cache_params()["dtype"] == "int8"
+
+
+def test_int8_wavlm_keeps_the_projections_its_attention_reads(tmp_path):
+    # WavLM's attention passes q_proj.weight ... to F.multi_head_attention_forward: those four
+    # stay float32 (quantized, their weight is a method and the forward pass fails), the rest
+    # of its Linear layers are int8
+    from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
+
+    _save_variant(tmp_path, "WavLMConfig")
+    feat, restored = _int8_against_float32(str(tmp_path))
+    assert type(feat.model_).__name__ == "WavLMModel"
+    for model in (feat.model_, restored.model_):
+        attention = model.encoder.layers[0].attention
+        assert type(attention.q_proj) is torch.nn.Linear
+        assert type(attention.out_proj) is torch.nn.Linear
+        assert isinstance(model.encoder.layers[0].feed_forward.output_dense, QuantizedLinear)
 
 
 def test_bad_dtype(w2v_dir):

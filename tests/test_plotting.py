@@ -136,6 +136,26 @@ def test_umap_input_errors():
         plot_umap(np.full((4, 3), np.nan), ["a", "b", "a", "b"])
 
 
+def test_umap_of_sequences_averages_like_temporal_mean(monkeypatch):
+    # silence inside a clip (an all-zero frame followed by real ones) is a real frame; only
+    # trailing all-zero frames are padding: the averaged vectors are TemporalMean's
+    from sklearn_mgc import TemporalMean, plotting
+
+    seen = {}
+
+    def fake_embedding(X, **kwargs):
+        seen["X"] = X
+        return X[:, :2]
+
+    monkeypatch.setattr(plotting, "_umap_embedding", fake_embedding)
+    X = np.zeros((3, 5, 2), dtype=np.float32)
+    X[:, 0], X[:, 2] = 1.0, 3.0  # frame 1: silence inside; frames 3, 4: padding
+    X[1, 3] = 2.0  # a longer clip
+    plot_umap(X, ["a", "b", "c"], standardize=False)
+    np.testing.assert_allclose(seen["X"], TemporalMean().fit_transform(X), rtol=1e-6)
+    np.testing.assert_allclose(seen["X"][0], [4 / 3, 4 / 3], rtol=1e-6)
+
+
 def _cell(feature, model, accuracy, **extra):
     return dict(feature=feature, model=model, accuracy=accuracy, status="ok", **extra)
 

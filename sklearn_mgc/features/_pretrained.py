@@ -205,8 +205,10 @@ class PretrainedFeatures(BaseFeatures):
     def _cache_params(self):
         params = super()._cache_params()
         model = params.get("model")
-        if isinstance(model, (str, os.PathLike)) and os.path.exists(model):
-            params["model"] = _local_model_fingerprint(model)
+        if isinstance(model, (str, os.PathLike)):
+            path = os.path.expanduser(os.fspath(model))  # "~/model.pt" is loaded so
+            if os.path.exists(path):
+                params["model"] = _local_model_fingerprint(path)
         return params
 
     def _apply_dtype(self, model):
@@ -263,7 +265,9 @@ class PretrainedFeatures(BaseFeatures):
 def _quantize_int8(model, torch, *, convolutions=True):
     """Quantize ``model`` in place (dynamic int8, CPU) and return it.
 
-    The Linear layers become ``torch.ao.nn.quantized.dynamic.Linear``; with ``convolutions``,
+    The Linear layers become ``torch.ao.nn.quantized.dynamic.Linear`` (but for those whose
+    weights their owner reads directly, ``_READ_DIRECTLY``: WavLM's attention projections,
+    which stay float32); with ``convolutions``,
     every plain ``Conv1d`` (no groups, dilation, padding or weight norm) large enough to gain
     (``_int8.is_plain_conv1d``) becomes an ``_int8.Int8Conv1d``, the same convolution as an
     int8 matrix product: the front end of the wav2vec 2.0 family but its first layer, which,
@@ -284,7 +288,7 @@ def _quantize_int8(model, torch, *, convolutions=True):
             fold_group_norms(model)
             quantize_convolutions(model)
         model = torch.ao.quantization.quantize_dynamic(
-            model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
+            model, _dynamic_int8_layers(model, torch), dtype=torch.qint8, inplace=True
         )
     global _QUANT_WARNED
     if caught and not _QUANT_WARNED:
@@ -297,6 +301,27 @@ def _quantize_int8(model, torch, *, convolutions=True):
 
 
 _QUANT_WARNED = False
+
+#: Linear layers whose owner reads their weight tensors directly, so they must stay float32:
+#: WavLM's attention hands its projections' weights to F.multi_head_attention_forward
+_READ_DIRECTLY = {"WavLMAttention": ("q_proj", "k_proj", "v_proj", "out_proj")}
+
+
+def _dynamic_int8_layers(model, torch):
+    """``quantize_dynamic``'s spec: every Linear layer but those in ``_READ_DIRECTLY``."""
+    kept = {
+        f"{name}.{child}"
+        for name, module in model.named_modules()
+        for child in _READ_DIRECTLY.get(type(module).__name__, ())
+    }
+    if not kept:
+        return {torch.nn.Linear}
+    qconfig = torch.ao.quantization.default_dynamic_qconfig
+    return {
+        name: qconfig
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and name not in kept
+    }
 
 
 def _local_model_fingerprint(model):

@@ -268,33 +268,39 @@ class Wav2Vec2Features(PretrainedFeatures):
 
     # ------------------------------------------------------------- frame maths
     def _conv_frames(self, n_samples):
-        """Frames the convolutional front end (and adapter, if any) gives for one chunk."""
+        """Frames the convolutional front end gives for one chunk.
+
+        A model's adapter (``config.add_adapter``) is left out: it subsamples the last hidden
+        state only, after the encoder, and ``hidden_states`` are the encoder's.
+        """
         config = self.model_.config
         n = int(n_samples)
         for kernel, stride in zip(config.conv_kernel, config.conv_stride):
             n = _conv_out_length(n, kernel, stride)
             if n <= 0:
                 return 0
-        if getattr(config, "add_adapter", False):
-            for _ in range(config.num_adapter_layers):
-                n = _conv_out_length(n, 1, config.adapter_stride)
-        return max(n, 0)
+        return n // self._squeeze()
+
+    def _squeeze(self):
+        """Front-end frames averaged into one by the encoder (SEW's ``squeeze_factor``), else 1.
+
+        SEW and SEW-D pool their encoder's input over ``squeeze_factor`` frames (keeping
+        ``frames // squeeze_factor``) and upsample only the last hidden state.
+        """
+        return int(getattr(self.model_.config, "squeeze_factor", 1) or 1)
 
     def _receptive_field(self):
-        """Fewest samples for which the convolutional front end gives one frame."""
+        """Fewest samples for which the front end (and SEW's pooling) gives one frame."""
         config = self.model_.config
-        n = 1
+        n = self._squeeze()  # front-end frames needed for one output frame
         for kernel, stride in zip(reversed(config.conv_kernel), reversed(config.conv_stride)):
             n = (n - 1) * stride + kernel
         return n
 
     def _hop(self):
-        """Samples between consecutive frames: the product of the strides."""
-        config = self.model_.config
-        hop = int(np.prod(config.conv_stride))
-        if getattr(config, "add_adapter", False):
-            hop *= int(config.adapter_stride) ** int(config.num_adapter_layers)
-        return hop
+        """Samples between consecutive frames: the product of the strides (and SEW's pooling)."""
+        # hidden_states: no adapter
+        return int(np.prod(self.model_.config.conv_stride)) * self._squeeze()
 
     def _frame_centres(self, index):
         # frame i reads samples i * hop ... i * hop + receptive_field - 1 of its chunk

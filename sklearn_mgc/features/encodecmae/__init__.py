@@ -192,7 +192,8 @@ class EnCodecMAEFeatures(PretrainedFeatures):
         path = resolve_checkpoint(self.model)
         model, info = build_from_checkpoint(load_checkpoint(path), name=os.fspath(self.model))
         self.layers_ = self._resolve_layers(len(model.layers), "transformer layers")
-        self.model_ = self._apply_dtype(model.to(device).eval())
+        # float32 whatever the checkpoint's weights are stored in (the front end computes in it)
+        self.model_ = self._apply_dtype(model.to(device=device, dtype=torch.float32).eval())
         self.checkpoint_path_ = path
         self.front_end_ = info["front_end"]
         self.n_features_ = int(info["dim"])
