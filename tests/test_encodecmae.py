@@ -381,6 +381,30 @@ def test_hub_download_is_used(monkeypatch, tiny_mel):
     assert feat.checkpoint_path_ == tiny_mel
 
 
+def test_cached_hub_features_follow_the_downloaded_weights(monkeypatch, tmp_path, tiny_mel):
+    # the cache key of a hub model held its name only: after the hub's file changed, the
+    # cache served the old weights' features
+    import huggingface_hub
+
+    other = tmp_path / "snapshot2" / "mel256-ec-base_st.pt"
+    other.parent.mkdir()
+    torch.save(
+        make_checkpoint(
+            front_end="mel", dim=16, num_layers=2, n_heads=2, ff_dim=32, num_mel_bins=32, seed=7
+        ),
+        other,
+    )
+    clips = [np.random.default_rng(0).standard_normal(4800).astype(np.float32)]
+    out = []
+    for path in (tiny_mel, str(other)):
+        monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda *a, path=path, **k: path)
+        feat = EnCodecMAEFeatures(model="mel256-ec-base_st", duration=None)
+        cached = feat.set_params(cache_dir=tmp_path / "cache").fit(clips).transform(clips)
+        np.testing.assert_array_equal(cached, feat.set_params(cache_dir=None).transform(clips))
+        out.append(cached)
+    assert not np.allclose(out[0], out[1])
+
+
 def test_missing_local_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.pt"):
         EnCodecMAEFeatures(model=str(tmp_path / "nope.pt")).fit(np.zeros((1, 4800), np.float32))

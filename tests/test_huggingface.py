@@ -471,3 +471,20 @@ def test_int8_quantizes_the_convolutional_front_end(tmp_path, kind, config):
     assert isinstance(feat.model_.encoder.pos_conv_embed.conv, torch.nn.Conv1d)
     assert not isinstance(feat.model_.encoder.pos_conv_embed.conv, Int8Conv1d)
     assert type(restored.model_.feature_extractor.conv_layers[1].conv) is Int8Conv1d
+
+
+def test_int8_features_are_cached_per_batch_size(w2v_dir, tmp_path):
+    # int8 quantizes each batch of chunks with its own scale, so batch_size changes the
+    # frames; batch_size was left out of the cache key, which served another size's frames
+    y = _wave(4 * SR, seed=3)
+
+    def frames(batch_size, cache_dir):
+        feat = Wav2Vec2Features(model=w2v_dir, sr=SR, duration=None, output="sequence")
+        feat.set_params(dtype="int8", chunk_duration=1.0, batch_size=batch_size)
+        return feat.set_params(cache_dir=cache_dir).fit([y]).transform([y])[0]
+
+    fresh = {b: frames(b, None) for b in (1, 4)}
+    assert not np.array_equal(fresh[1], fresh[4])
+    cached = {b: frames(b, tmp_path) for b in (1, 4)}
+    np.testing.assert_array_equal(cached[1], fresh[1])
+    np.testing.assert_array_equal(cached[4], fresh[4])

@@ -33,7 +33,7 @@ __all__ = ["BaseFeatures"]
 
 _log = get_logger("sklearn_mgc.features")
 
-# parameters that never change the frames computed for a clip
+# parameters that never change the frames computed for a clip (int8 encoders add batch_size)
 _NOT_IN_CACHE_KEY = frozenset(
     {"output", "n_jobs", "verbose", "cache_dir", "on_error", "device", "batch_size"}
 )

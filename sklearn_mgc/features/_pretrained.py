@@ -209,7 +209,19 @@ class PretrainedFeatures(BaseFeatures):
             path = os.path.expanduser(os.fspath(model))  # "~/model.pt" is loaded so
             if os.path.exists(path):
                 params["model"] = _local_model_fingerprint(path)
+            else:  # a hub model: the weights fit resolved, so that an update is not served stale
+                params["weights"] = self._resolved_weights()
+        if self.dtype == "int8":  # dynamic quantization scales each batch of chunks by its range
+            params["batch_size"] = self.batch_size
         return params
+
+    def _resolved_weights(self):
+        """The weights ``fit`` loaded for a hub model: its downloaded file, or the commit."""
+        path = getattr(self, "checkpoint_path_", None)
+        if path is not None and os.path.isfile(path):
+            return _local_model_fingerprint(path)
+        config = getattr(getattr(self, "model_", None), "config", None)
+        return getattr(config, "_commit_hash", None)
 
     def _apply_dtype(self, model):
         """``model`` (float32, in evaluation mode) prepared for ``dtype``: int8 quantizes it."""
