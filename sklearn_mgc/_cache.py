@@ -246,21 +246,39 @@ class FeatureCache:
 
     def _damaged(self, path, reason):
         _log.warning("ignoring the damaged cache entry %s (%s): recomputing it", path, reason)
-        if str(self.root) not in _WARNED:
-            _WARNED.add(str(self.root))
-            warnings.warn(
-                f"ignoring the damaged cache entry {path} ({reason}); it is recomputed and "
-                "rewritten (further damaged entries of this cache are only logged)",
-                UserWarning,
-                stacklevel=3,
-            )
+        self._warn_once(
+            "damaged",
+            f"ignoring the damaged cache entry {path} ({reason}); it is recomputed and "
+            "rewritten (further damaged entries of this cache are only logged)",
+            stacklevel=4,  # get's caller
+        )
         return None
 
+    def _warn_once(self, what, message, stacklevel):
+        """A UserWarning the first time ``what`` happens to this cache; later ones are logged."""
+        if (str(self.root), what) not in _WARNED:
+            _WARNED.add((str(self.root), what))
+            warnings.warn(message, UserWarning, stacklevel=stacklevel + 1)
+
     def put(self, key, array):
-        """Store ``array`` under ``key`` atomically, with its checksum."""
+        """Store ``array`` under ``key`` atomically, with its checksum.
+
+        A cache that cannot be written (a full disk, a read-only folder) is warned about and
+        left alone: the caller keeps the result it computed.
+        """
         blob = _encode(key, array)
-        with atomic_write(self._path(key)) as tmp:
-            _write_bytes(tmp, blob)
+        path = self._path(key)
+        try:
+            with atomic_write(path) as tmp:
+                _write_bytes(tmp, blob)
+        except OSError as exc:
+            _log.warning("could not write the cache entry %s (%s)", path, exc)
+            self._warn_once(
+                "unwritable",
+                f"could not write the cache entry {path} ({exc}); the results are computed "
+                "without the cache (further failed writes of this cache are only logged)",
+                stacklevel=3,  # put's caller
+            )
 
 
 def _write_bytes(path, blob):

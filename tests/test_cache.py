@@ -233,3 +233,17 @@ def test_waveform_of_objects_is_skipped_with_a_cache_as_without(tmp_path, waves)
         with pytest.warns(UserWarning, match="skipped 1 of 2"):
             assert est.transform(X).shape == (1, 80)
         assert [s["index"] for s in est.skipped_] == [1]
+
+
+def test_a_cache_that_cannot_be_written_warns_and_keeps_the_results(tmp_path, caplog):
+    # a failed write (full disk, read-only folder) raised OSError after the work was done,
+    # and the whole transform was lost
+    (tmp_path / "sklearn_mgc").write_text("a file where the cache's folder should be")
+    clips = [np.random.default_rng(i).standard_normal(8000).astype(np.float32) for i in range(2)]
+    feat = MelFeatures(sr=8000, duration=None).fit(clips)
+    expected = feat.transform(clips)
+    feat.set_params(cache_dir=tmp_path)
+    with pytest.warns(UserWarning, match="could not write the cache entry") as record:
+        np.testing.assert_array_equal(feat.transform(clips), expected)
+    assert len([w for w in record if "could not write" in str(w.message)]) == 1
+    assert "could not write the cache entry" in caplog.text
