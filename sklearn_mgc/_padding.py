@@ -7,14 +7,15 @@ last frame with any non-zero feature, plus one, and at least one, so that a clip
 digital silence is still one real frame. An all-zero frame followed by a real one (silence
 inside a clip) is real.
 
-:class:`~sklearn_mgc.TemporalMean` and the networks' standardisation and crops read the
-lengths from here; :func:`sklearn_mgc.networks._masking.frame_lengths` is the same rule on
-torch batches, inside the networks' forward pass.
+:class:`~sklearn_mgc.TemporalMean`, :func:`~sklearn_mgc.plotting.plot_umap` and the networks'
+standardisation and crops read the lengths from here;
+:func:`sklearn_mgc.networks._masking.frame_lengths` is the same rule on torch batches, inside
+the networks' forward pass.
 """
 
 import numpy as np
 
-__all__ = ["real_lengths", "real_frame_mask"]
+__all__ = ["real_lengths", "real_frame_mask", "real_mean"]
 
 
 def real_lengths(X):
@@ -69,3 +70,28 @@ def real_frame_mask(X, lengths=None):
     if lengths is None:
         lengths = real_lengths(X)
     return np.arange(np.shape(X)[1])[None, :] < np.asarray(lengths)[:, None]
+
+
+def real_mean(X):
+    """Mean of each clip of a ``(n, T, F)`` array over its real frames, in float64.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, T, F)
+
+    Returns
+    -------
+    means : ndarray of shape (n, F), float64
+        A clip of only all-zero frames gives zeros (its one real frame).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.zeros((1, 4, 1)); X[0, 0] = 1; X[0, 2] = 3  # silence inside, then padding
+    >>> real_mean(X).tolist()
+    [[1.3333333333333333]]
+    """
+    lengths = real_lengths(X)
+    real = real_frame_mask(X, lengths)
+    sums = np.einsum("ntf,nt->nf", X, real.astype(X.dtype), dtype=np.float64)
+    return sums / lengths[:, None]

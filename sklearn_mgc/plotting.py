@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from ._padding import real_frame_mask
+from ._padding import real_mean
 
 __all__ = ["plot_learning_curves", "plot_confusion_matrix", "plot_umap", "plot_study_summary"]
 
@@ -258,8 +258,7 @@ def _clip_vectors(X, y, n_neighbors):
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     if X.ndim == 3:  # the padding rule: only trailing all-zero frames are padding
-        real = real_frame_mask(X)
-        X = (X * real[..., None]).sum(axis=1) / real.sum(axis=1)[:, None]
+        X = real_mean(X)
     if X.ndim != 2:
         raise ValueError(
             f"X must be 2-D (n_clips, n_features) or 3-D sequences, got shape {X.shape}"

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import _check_feature_names_in, check_array, check_is_fitted
 
-from .._padding import real_frame_mask, real_lengths
+from .._padding import real_mean
 
 __all__ = ["TemporalMean"]
 
@@ -95,10 +95,7 @@ class TemporalMean(TransformerMixin, BaseEstimator):
         X = self._as_3d(X, reset=False)
         if not self.ignore_padding:
             return X.mean(axis=1, dtype=np.float64).astype(X.dtype)
-        lengths = real_lengths(X)
-        real = real_frame_mask(X, lengths)
-        sums = np.einsum("ntf,nt->nf", X, real.astype(X.dtype), dtype=np.float64)
-        return (sums / lengths[:, None]).astype(X.dtype)
+        return real_mean(X).astype(X.dtype)
 
     def get_feature_names_out(self, input_features=None):
         """Output names: ``input_features``, or ``"mean0"`` ... for the features.
