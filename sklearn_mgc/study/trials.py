@@ -284,8 +284,9 @@ def train_cell(task):
     """
     row, y = dict(task.row), task.y
     if len(task.test) == 0:  # every test clip was skipped by the representation
-        row["status"] = "failed: no test clip left (the representation skipped all of them)"
-        _logger.warning("%s on %s: %s", task.model, row["feature"], row["status"][8:])
+        reason = "no test clip left (the representation skipped all of them)"
+        row["status"] = f"failed: {reason}"
+        _logger.warning("%s on %s: %s", task.model, row["feature"], reason)
         return row, None, None, []
     try:  # an unknown parameter (model_params, a recipe) fails here: recorded too
         clf = make_classifier(task.model, **task.settings)
